@@ -1,0 +1,29 @@
+"""Table declarations (pandera + Arrow), column maps. No Dagster imports here.
+
+`TABLES` maps every warehouse table name (= asset key = folder) to its declaration;
+`SCHEMAS` maps the same names to their pandera schemas.
+"""
+
+from __future__ import annotations
+
+from schemas.ingest import ENTITIES, ENTITY_TABLES, INGEST_TABLES
+from schemas.kpis import KPI_TABLES
+from schemas.models import MODEL_TABLES
+from schemas.spec import Col, Table, conform, from_arrow, registry, to_arrow
+from schemas.state import OPPORTUNITY_HISTORY, STATE_TABLES, state_table_name
+
+TABLES = registry([*INGEST_TABLES, *STATE_TABLES, OPPORTUNITY_HISTORY, *KPI_TABLES, *MODEL_TABLES])
+SCHEMAS = {name: table.pandera_schema() for name, table in TABLES.items()}
+
+__all__ = [
+    "ENTITIES",
+    "ENTITY_TABLES",
+    "SCHEMAS",
+    "TABLES",
+    "Col",
+    "Table",
+    "conform",
+    "from_arrow",
+    "state_table_name",
+    "to_arrow",
+]

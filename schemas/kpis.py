@@ -1,0 +1,92 @@
+"""KPI tables: summary (wide), funnel, campaign ROI and alerts. Partition = as-of day D."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from schemas.spec import Col, Table
+
+GRAINS = ("day", "month")
+DIMENSIONS = ("overall", "region", "owner", "product", "segment")
+UNKNOWN = "__unknown__"
+
+_DIMENSION_COLS = (
+    Col("dimension", "string", False, "overall|region|owner|product|segment", (pa.Check.isin(list(DIMENSIONS)),)),
+    Col("dimension_value", "string", False, "rep ID, region, product, segment ID; 'all' for overall"),
+    Col("dimension_label", "string", False, "readable name (rep name, segment name)"),
+)
+
+KPI_SUMMARY = Table(
+    "kpi_summary",
+    "Dense KPI history up to D: one row per grain x period_start x dimension x value; metrics wide.",
+    (
+        Col("period_grain", "string", False, "day | month", (pa.Check.isin(list(GRAINS)),)),
+        Col("period_start", "date", False),
+        *_DIMENSION_COLS,
+        Col("revenue", "float64", False, "completed revenue, reporting currency"),
+        Col("orders", "int64", False),
+        Col("aov", "float64", description="revenue / orders"),
+        Col("active_customers", "int64", False),
+        Col("new_customers", "int64", False),
+        Col("opportunities_created", "int64", False),
+        Col("opportunities_won", "int64", False),
+        Col("opportunities_lost", "int64", False),
+        Col("won_amount", "float64", False),
+        Col("win_rate", "float64", description="won / (won + lost), by count"),
+        Col("avg_sales_cycle_days", "float64", description="mean whole days created -> close, won deals"),
+        Col("pipeline_amount", "float64", False, "open pipeline at the end of the period"),
+        Col("weighted_pipeline", "float64", False, "sum of amount x probability / 100"),
+        Col("activities", "int64", False),
+        Col("activities_per_day", "float64", description="activities / days elapsed in the period"),
+        Col("target_amount", "float64", description="month rows with a target"),
+        Col("attainment", "float64", description="revenue / target_amount"),
+    ),
+    primary_key=("period_grain", "period_start", "dimension", "dimension_value"),
+)
+
+KPI_FUNNEL = Table(
+    "kpi_funnel",
+    "Funnel per creation month x dimension x stage: deals that reached at least the stage.",
+    (
+        Col("period_start", "date", False, "month of creation"),
+        *_DIMENSION_COLS,
+        Col("stage", "string", False),
+        Col("stage_order", "int64", False),
+        Col("reached", "int64", False),
+        Col("conversion", "float64", description="reached / reached at the previous stage"),
+        Col("overall_conversion", "float64", description="won / reached lead"),
+    ),
+    primary_key=("period_start", "dimension", "dimension_value", "stage"),
+)
+
+CAMPAIGN_ROI = Table(
+    "campaign_roi",
+    "Campaign cost against won amount attributed by campaign_id, as of D.",
+    (
+        Col("campaign_id", "string", False),
+        Col("campaign_name", "string"),
+        Col("channel", "string"),
+        Col("cost", "float64", False),
+        Col("won_amount", "float64", False),
+        Col("won_deals", "int64", False),
+        Col("roi", "float64", description="(won_amount - cost) / cost"),
+    ),
+    primary_key=("campaign_id",),
+)
+
+KPI_ALERTS = Table(
+    "kpi_alerts",
+    "Monitoring alerts raised as of D.",
+    (
+        Col("alert_code", "string", False),
+        Col("severity", "string", False, "warning | critical"),
+        Col("dimension", "string", False),
+        Col("dimension_value", "string", False),
+        Col("period_start", "date", False),
+        Col("value", "float64"),
+        Col("threshold", "float64"),
+        Col("message", "string", False),
+    ),
+)
+
+KPI_TABLES: tuple[Table, ...] = (KPI_SUMMARY, KPI_FUNNEL, CAMPAIGN_ROI, KPI_ALERTS)
