@@ -268,3 +268,27 @@ INGEST_AUDIT = Table(
 )
 
 INGEST_TABLES: tuple[Table, ...] = (*ENTITY_TABLES, QUARANTINE, INGEST_AUDIT)
+
+REQUIRED_INPUT: dict[str, tuple[str, ...]] = {
+    "accounts": ("account_id", "account_name"),
+    "contacts": ("contact_id", "created_at"),
+    "opportunities": ("opportunity_id", "stage", "created_at"),
+    "orders": ("order_id", "account_id", "order_date", "amount"),
+    "activities": ("activity_id", "activity_type", "occurred_at"),
+    "reps": ("rep_id", "rep_name"),
+    "campaigns": ("campaign_id", "campaign_name", "cost"),
+    "targets": ("period", "target_amount"),
+    "fx_rates": ("rate_date", "currency", "rate"),
+}
+"""Columns an input file must carry (contract `*`); a file without one is unreadable (`missing_column`)."""
+
+PII_COLUMNS: tuple[str, ...] = ("email", "phone", "first_name", "last_name")
+"""Canonical input columns holding personal data: stored only as `<name>_hash`, masked in quarantine."""
+
+MONEY_COLUMNS: dict[str, str] = {
+    "opportunities": "amount",
+    "orders": "amount",
+    "campaigns": "cost",
+    "targets": "target_amount",
+}
+"""The money column of each entity that is converted to the reporting currency."""

@@ -1,0 +1,65 @@
+"""Shared plumbing for analytics assets: the as-of snapshot, output metadata and charts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+from assets.state import snapshot_ins, to_snapshot
+from sales_pipeline import warehouse
+from sales_pipeline.config import Settings
+from sales_pipeline.metadata import png_markdown, table_metadata
+from sales_pipeline.resources import PipelineSettings
+from schemas import TABLES
+
+OWNERS = ["team:analytics"]
+
+__all__ = ["OWNERS", "PipelineSettings", "analytics_out", "emit_tables", "model_metadata", "snapshot_ins", "to_snapshot", "write_charts"]
+
+
+def analytics_out(name: str, group: str) -> dg.AssetOut:
+    return dg.AssetOut(
+        group_name=group,
+        description=TABLES[name].description + " Partition = as-of day D, complete on its own.",
+        kinds={"pandas", "parquet", "scikitlearn"} if group in ("segments", "churn") else {"pandas", "parquet"},
+        owners=OWNERS,
+    )
+
+
+def write_charts(config: Settings, table: str, day: date, charts: dict[str, bytes]) -> dict[str, dg.MetadataValue]:
+    """Write each PNG under `_charts/` and return it as Markdown metadata the UI renders."""
+    meta: dict[str, dg.MetadataValue] = {}
+    for name, png in sorted(charts.items()):
+        path = warehouse.write_chart(config.warehouse, table, day, name, png)
+        meta[f"chart_{name}"] = png_markdown(png, name)
+        meta[f"chart_{name}_path"] = dg.MetadataValue.path(str(path))
+    return meta
+
+
+def emit_tables(tables: dict, extra: dict | None = None):
+    """Yield one Output per table with standard metadata (+ extra on each) and its schema check."""
+    from sales_pipeline.checks import pandera_check_result
+
+    for name, frame in tables.items():
+        yield dg.Output(frame, output_name=name, metadata={**table_metadata(frame, name), **(extra or {}).get(name, {})})
+        yield pandera_check_result(name, frame)
+
+
+def model_metadata(values: dict) -> dict[str, dg.MetadataValue]:
+    """Model metadata as typed values: numbers stay numbers, Markdown tables render as Markdown."""
+    out: dict[str, dg.MetadataValue] = {}
+    for key, value in values.items():
+        if isinstance(value, bool) or value is None:
+            out[key] = dg.MetadataValue.text(str(value))
+        elif isinstance(value, int):
+            out[key] = dg.MetadataValue.int(value)
+        elif isinstance(value, float):
+            out[key] = dg.MetadataValue.float(value)
+        elif isinstance(value, str) and value.lstrip().startswith("|"):
+            out[key] = dg.MetadataValue.md(value)
+        elif isinstance(value, str):
+            out[key] = dg.MetadataValue.text(value)
+        else:
+            out[key] = dg.MetadataValue.json(value)
+    return out

@@ -1,0 +1,442 @@
+"""Raw canonical text -> typed entity rows, quarantined rows and duplicates, for one file.
+
+Pure and vectorised: every column is parsed once for the whole file, problems are collected as
+boolean masks, and pandera validates the typed frame lazily; its failure cases are mapped back to
+rows through the check names, which are the contract's reason codes (`schemas/ingest.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from assets.ingest import values
+from assets.ingest.presets import DEFAULT_PROBABILITY, map_stage
+from schemas import TABLES, conform
+from schemas.ingest import MONEY_COLUMNS, PII_COLUMNS, QUARANTINE, REQUIRED_INPUT, ROW_REASONS
+
+REASON_RANK = {reason: rank for rank, reason in enumerate(ROW_REASONS)}
+CLOSED_STAGES = ("closed_won", "closed_lost")
+
+
+@dataclass(frozen=True)
+class CleanContext:
+    """What cleaning needs besides the file: the day, the settings, and reference state."""
+
+    landing_day: date
+    timezone: str = "UTC"
+    currency: str = "USD"
+    pii_key: str | None = None
+    salesforce_ids: bool = False
+    excel_serial: bool = False
+    stage_aliases: dict[str, str] = field(default_factory=dict)
+    date_order: dict[str, str] = field(default_factory=dict)
+    fx_rates: pd.DataFrame | None = None
+    """rate_date (datetime64), currency, rate: every known rate up to the landing day."""
+    rep_names: dict[str, str] = field(default_factory=dict)
+    """casefolded rep name -> rep_id, to resolve owner references given as names."""
+
+    @property
+    def day_start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.landing_day).tz_localize(self.timezone).tz_convert("UTC")
+
+    @property
+    def day_end(self) -> pd.Timestamp:
+        """Exclusive end of the landing day in the settings time zone, as UTC."""
+        nxt = pd.Timestamp(self.landing_day) + pd.Timedelta(days=1)
+        return nxt.tz_localize(self.timezone).tz_convert("UTC")
+
+
+@dataclass
+class CleanResult:
+    clean: pd.DataFrame
+    """Typed rows of the entity table (latest version per key in the file)."""
+    quarantine: pd.DataFrame
+    rows_read: int
+    rows_duplicate: int
+
+    @property
+    def rows_clean(self) -> int:
+        return len(self.clean)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+
+class _Problems:
+    """Row problems as (reason, column, mask) triples; resolved to one code + detail per row."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.items: list[tuple[str, str, np.ndarray]] = []
+
+    def add(self, reason: str, column: str, mask: pd.Series | np.ndarray) -> None:
+        arr = np.array(mask, dtype=bool, copy=True)
+        if arr.any():
+            self.items.append((reason, column, arr))
+
+    def any_mask(self) -> np.ndarray:
+        out = np.zeros(len(self.index), dtype=bool)
+        for _, _, arr in self.items:
+            out |= arr
+        return out
+
+    def has(self, reason: str, column: str) -> np.ndarray:
+        out = np.zeros(len(self.index), dtype=bool)
+        for r, c, arr in self.items:
+            if r == reason and c == column:
+                out |= arr
+        return out
+
+    def resolve(self) -> pd.DataFrame:
+        """position, reason_code (first in contract order), reason_detail (all of them)."""
+        if not self.items:
+            return pd.DataFrame({"position": [], "reason_code": [], "reason_detail": []})
+        parts = []
+        for reason, column, arr in self.items:
+            pos = np.flatnonzero(arr)
+            parts.append(
+                pd.DataFrame(
+                    {"position": pos, "rank": REASON_RANK[reason], "reason": reason, "column": column}
+                )
+            )
+        long = pd.concat(parts, ignore_index=True).drop_duplicates(["position", "reason", "column"])
+        long = long.sort_values(["position", "rank", "column"], kind="stable")
+        long["item"] = long["reason"] + " (" + long["column"] + ")"
+        grouped = long.groupby("position", sort=True)
+        return pd.DataFrame(
+            {
+                "position": grouped["position"].first().to_numpy(),
+                "reason_code": grouped["reason"].first().to_numpy(),
+                "reason_detail": grouped["item"].agg("; ".join).to_numpy(),
+            }
+        )
+
+
+def hash_pii(raw: pd.Series, key: str | None, *, column: str) -> pd.Series:
+    """HMAC-SHA256 hex of the normalised value; all null without a key (PII is never stored in clear).
+
+    Normalisation (trim; e-mails case-folded) makes the same person hash the same across exports.
+    Hashing runs once per distinct value, which is as vectorised as a keyed hash gets in Python.
+    """
+    text = values.parse_text(raw)
+    if key is None:
+        return pd.Series(pd.NA, index=raw.index, dtype="str")
+    if column == "email":
+        text = text.str.lower()
+    secret = key.encode("utf-8")
+    uniques = text.dropna().unique()
+    digests = {v: hmac.new(secret, v.encode("utf-8"), hashlib.sha256).hexdigest() for v in uniques}
+    return text.map(digests).astype("str")
+
+
+def _fraction_scaled(prob: pd.Series) -> pd.Series:
+    """Probabilities given as fractions (every value of the column in 0..1) become 0..100."""
+    present = prob.dropna()
+    if len(present) and present.between(0, 1).all() and (present < 1).any():
+        return prob * 100.0
+    return prob
+
+
+def _day_first(ctx: CleanContext, column: str) -> bool | None:
+    order = ctx.date_order.get(column)
+    return {"day_first": True, "month_first": False}.get(order) if order else None
+
+
+def _column_kind(entity: str, name: str, type_: str) -> str:
+    if name in PII_COLUMNS:
+        return "pii"
+    if name == "stage":
+        return "stage"
+    if name in ("activity_type", "status"):
+        return "enum"
+    if name == "currency":
+        return "currency"
+    if name == "period":
+        return "period"
+    if name.endswith("_id"):
+        return "id"
+    return type_
+
+
+def _input_columns(entity: str) -> list[tuple[str, str]]:
+    """(canonical input column, parse kind) for every column a file of this entity may carry."""
+    table = TABLES[entity]
+    out: list[tuple[str, str]] = []
+    for col in table.columns:
+        if col.name.startswith("_") or col.name.endswith("_local") or col.name.endswith("_hash"):
+            continue
+        out.append((col.name, _column_kind(entity, col.name, col.type)))
+    if entity == "contacts":
+        out.extend((c, "pii") for c in PII_COLUMNS)
+    return out
+
+
+def _period(raw: pd.Series) -> values.Parsed:
+    """Target periods: 'YYYY-MM' (also 'YYYY-M', 'YYYY/MM', or any date inside the month)."""
+    text = values.parse_text(raw)
+    match = text.str.extract(r"^(\d{4})[-/.](\d{1,2})$")
+    month = pd.to_numeric(match[1], errors="coerce")
+    out = match[0] + "-" + month.astype("Int64").astype("str").str.zfill(2)
+    from_date = values.parse_date(text.where(match[0].isna()))
+    out = out.where(match[0].notna(), from_date.values.dt.strftime("%Y-%m"))
+    valid = out.str.match(r"^\d{4}-(0[1-9]|1[0-2])$").fillna(False).astype(bool)
+    invalid = text.notna() & ~valid
+    return values.Parsed(values=out.where(valid).astype("str"), invalid=invalid)
+
+
+def _parse_columns(
+    entity: str, frame: pd.DataFrame, ctx: CleanContext, problems: _Problems
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """Parse every present canonical column; returns (typed columns, raw-is-null masks)."""
+    typed: dict[str, pd.Series] = {}
+    raw_null: dict[str, pd.Series] = {}
+    for name, kind in _input_columns(entity):
+        if name not in frame.columns:
+            raw_null[name] = pd.Series(True, index=frame.index)
+            continue
+        raw = frame[name]
+        raw_null[name] = values.is_null(raw, na_is_null=name != "country")
+        if kind == "pii":
+            typed[f"{name}_hash"] = hash_pii(raw, ctx.pii_key, column=name)
+            continue
+        parsed: values.Parsed | None = None
+        if kind == "id":
+            parsed = values.parse_id(raw, salesforce=ctx.salesforce_ids)
+            problems.add("mangled_id", name, parsed.invalid)
+        elif kind in ("float64",):
+            parsed = values.parse_number(raw)
+            problems.add("invalid_number", name, parsed.invalid)
+        elif kind == "int64":
+            parsed = values.parse_int(raw)
+            problems.add("invalid_number", name, parsed.invalid)
+        elif kind == "bool":
+            parsed = values.parse_bool(raw)
+            problems.add("invalid_value", name, parsed.invalid)
+        elif kind in ("timestamp", "date"):
+            parse = values.parse_datetime if kind == "timestamp" else values.parse_date
+            parsed = parse(raw, tz=ctx.timezone, day_first=_day_first(ctx, name), excel_serial=ctx.excel_serial)
+            problems.add("invalid_date", name, parsed.invalid)
+        elif kind == "stage":
+            text = values.parse_text(raw)
+            mapped = map_stage(text, ctx.stage_aliases)
+            problems.add("unknown_stage", name, text.notna() & mapped.isna())
+            typed[name] = mapped
+            continue
+        elif kind == "enum":
+            typed[name] = values.parse_text(raw).str.strip().str.lower().str.replace(r"\s+", "_", regex=True)
+            continue
+        elif kind == "currency":
+            typed[name] = values.parse_text(raw).str.upper()
+            continue
+        elif kind == "period":
+            parsed = _period(raw)
+            problems.add("invalid_date", name, parsed.invalid)
+        else:
+            typed[name] = values.parse_text(raw, na_is_null=name != "country")
+            continue
+        typed[name] = parsed.values
+    return typed, raw_null
+
+
+def _apply_defaults(entity: str, typed: dict[str, pd.Series], index: pd.Index, ctx: CleanContext) -> None:
+    """Contract defaults: updated_at, created_at, currency, probability, status, is_deleted."""
+    day_start = pd.Series(ctx.day_start, index=index).astype("datetime64[us, UTC]")
+    if entity == "accounts":
+        typed["created_at"] = typed.get("created_at", day_start).fillna(day_start)
+    updated = typed.get("updated_at", pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]"))
+    if "created_at" in typed:
+        updated = updated.fillna(typed["created_at"])
+    typed["updated_at"] = updated.fillna(day_start)
+    deleted = typed.get("is_deleted", pd.Series(pd.NA, index=index, dtype="boolean"))
+    typed["is_deleted"] = deleted.fillna(False).astype("boolean")
+    if entity in MONEY_COLUMNS or entity == "fx_rates":
+        currency = typed.get("currency", pd.Series(pd.NA, index=index, dtype="str"))
+        if entity != "fx_rates":
+            currency = currency.fillna(ctx.currency)
+        typed["currency"] = currency.astype("str")
+    if entity == "opportunities":
+        prob = _fraction_scaled(typed.get("probability", pd.Series(np.nan, index=index)))
+        default = typed["stage"].map(DEFAULT_PROBABILITY).astype("float64")
+        typed["probability"] = prob.fillna(default)
+    if entity == "orders":
+        status = typed.get("status", pd.Series(pd.NA, index=index, dtype="str"))
+        typed["status"] = status.fillna("completed")
+
+
+def _money_date(entity: str, typed: dict[str, pd.Series], tz: str, index: pd.Index) -> pd.Series:
+    """The date whose fx rate converts the entity's money (contract 'fx_rates')."""
+    if entity == "orders":
+        return typed["order_date"]
+    if entity == "opportunities":
+        created = typed["created_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+        return typed.get("close_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")).fillna(created)
+    if entity == "campaigns":
+        updated = typed["updated_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+        return typed.get("start_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")).fillna(updated)
+    if entity == "targets":
+        return pd.to_datetime(typed["period"] + "-01", format="%Y-%m-%d", errors="coerce")
+    raise KeyError(entity)
+
+
+def lookup_rates(dates: pd.Series, currencies: pd.Series, fx: pd.DataFrame | None, reporting: str) -> pd.Series:
+    """Latest rate on or before each date per currency; 1 for the reporting currency; NaN if none."""
+    out = pd.Series(np.nan, index=dates.index, dtype="float64")
+    out[currencies == reporting] = 1.0
+    need = (currencies != reporting) & currencies.notna() & dates.notna()
+    if fx is None or fx.empty or not need.any():
+        return out
+    left = pd.DataFrame(
+        {"d": dates[need].astype("datetime64[s]"), "currency": currencies[need].astype("str"), "pos": np.flatnonzero(need)}
+    ).sort_values("d", kind="stable")
+    right = (
+        fx.assign(d=fx["rate_date"].astype("datetime64[s]"), currency=fx["currency"].astype("str"))[["d", "currency", "rate"]]
+        .dropna()
+        .sort_values("d", kind="stable")
+    )
+    merged = pd.merge_asof(left, right, on="d", by="currency", direction="backward")
+    arr = out.to_numpy(copy=True)
+    arr[merged["pos"].to_numpy()] = merged["rate"].to_numpy()
+    return pd.Series(arr, index=dates.index)
+
+
+def _convert_money(entity: str, typed: dict[str, pd.Series], index: pd.Index, ctx: CleanContext, problems: _Problems) -> None:
+    money = MONEY_COLUMNS.get(entity)
+    if money is None:
+        return
+    local = typed.get(money, pd.Series(np.nan, index=index, dtype="float64"))
+    rate = lookup_rates(_money_date(entity, typed, ctx.timezone, index), typed["currency"], ctx.fx_rates, ctx.currency)
+    problems.add("no_fx_rate", money, local.notna() & rate.isna())
+    typed[f"{money}_local"] = local
+    typed[money] = (local * rate).round(2)
+
+
+def _entity_rules(entity: str, typed: dict[str, pd.Series], raw_null: dict[str, pd.Series], ctx: CleanContext, problems: _Problems) -> None:
+    """Rules that span columns: closed deals need amount and close date; no creation after the day."""
+    if "created_at" in typed:
+        problems.add("future_date", "created_at", typed["created_at"] >= ctx.day_end)
+    if entity == "opportunities":
+        closed = typed["stage"].isin(CLOSED_STAGES).to_numpy()
+        for column in ("amount", "close_date"):
+            problems.add("missing_required", column, closed & raw_null[column].to_numpy())
+
+
+def _validate(entity: str, frame: pd.DataFrame, raw_null: dict[str, pd.Series], problems: _Problems) -> None:
+    """pandera, lazily: map failure cases back to row positions through the check names."""
+    schema = TABLES[entity].pandera_schema()
+    try:
+        schema.validate(frame, lazy=True)
+        return
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna()]
+    unexpected = cases[~cases["check"].isin(["not_nullable", *REASON_RANK])]
+    if not unexpected.empty:
+        raise TypeError(f"{entity}: schema mismatch (a bug, not bad input): {unexpected.head(5).to_dict('records')}")
+    for (check, column), group in cases.groupby(["check", "column"], sort=True):
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[group["index"].astype(int).to_numpy()] = True
+        if check == "not_nullable":
+            # Null only because the value failed to parse (or convert): that reason is already recorded.
+            source = column.removesuffix("_local")
+            if source in MONEY_COLUMNS.values():
+                source = MONEY_COLUMNS.get(entity, source)
+            mask &= raw_null.get(source, pd.Series(False, index=frame.index)).to_numpy()
+            problems.add("missing_required", column, mask)
+        else:
+            problems.add(check, column, mask)
+
+
+def _resolve_owners(typed: dict[str, pd.Series], rep_names: dict[str, str]) -> None:
+    """Owner references may be rep names (HubSpot): resolve them to rep IDs, case-insensitively."""
+    if "owner_id" not in typed or not rep_names:
+        return
+    owner = typed["owner_id"]
+    resolved = owner.str.strip().str.casefold().map(rep_names)
+    typed["owner_id"] = resolved.fillna(owner).astype("str")
+
+
+def raw_records_json(raw: pd.DataFrame, positions: np.ndarray, pii_headers: set[str]) -> list[str]:
+    """The quarantined records as JSON objects (header -> raw text), PII values masked."""
+    subset = raw.iloc[positions].copy()
+    for column in subset.columns:
+        if column in pii_headers:
+            subset[column] = subset[column].where(subset[column].isna() | (subset[column] == ""), "***")
+    return [json.dumps(rec, ensure_ascii=False) for rec in subset.astype(object).where(subset.notna(), None).to_dict("records")]
+
+
+def clean_frame(
+    entity: str,
+    frame: pd.DataFrame,
+    source_row: pd.Series,
+    *,
+    source_file: str,
+    ctx: CleanContext,
+    raw_frame: pd.DataFrame | None = None,
+    pii_headers: set[str] | None = None,
+) -> CleanResult:
+    """Clean one file's records of `entity` (canonical column names, raw text values).
+
+    `raw_frame` (original headers, same rows) is what quarantine keeps as the raw record; it
+    defaults to `frame`. Returns typed clean rows, quarantine rows and the duplicate count.
+    """
+    frame = frame.reset_index(drop=True)
+    source_row = pd.Series(np.asarray(source_row, dtype="int64"))
+    raw_frame = frame if raw_frame is None else raw_frame.reset_index(drop=True)
+    pii_headers = set(PII_COLUMNS) if pii_headers is None else pii_headers
+    n = len(frame)
+
+    # Exact duplicate records: identical raw text in every column.
+    exact_dup = raw_frame.duplicated(keep="last").to_numpy() if n else np.zeros(0, dtype=bool)
+
+    problems = _Problems(frame.index)
+    typed, raw_null = _parse_columns(entity, frame, ctx, problems)
+    _apply_defaults(entity, typed, frame.index, ctx)
+    _resolve_owners(typed, ctx.rep_names)
+    _convert_money(entity, typed, frame.index, ctx, problems)
+    _entity_rules(entity, typed, raw_null, ctx, problems)
+    typed["_source_file"] = pd.Series(source_file, index=frame.index, dtype="str")
+    typed["_source_row"] = source_row
+    candidate = conform(pd.DataFrame(typed, index=frame.index), TABLES[entity])
+    _validate(entity, candidate, raw_null, problems)
+
+    # Duplicates are decided before quarantine on exact copies, after it on versions.
+    for reason, column, arr in problems.items:
+        arr &= ~exact_dup
+    bad = problems.any_mask() & ~exact_dup
+    resolved = problems.resolve()
+    resolved = resolved[~exact_dup[resolved["position"].astype(int).to_numpy()]] if len(resolved) else resolved
+    positions = resolved["position"].astype(int).to_numpy()
+    quarantine = pd.DataFrame(
+        {
+            "entity": entity,
+            "source_file": source_file,
+            "source_row": source_row.to_numpy()[positions],
+            "reason_code": resolved["reason_code"].to_numpy(),
+            "reason_detail": resolved["reason_detail"].to_numpy(),
+            "raw_record": raw_records_json(raw_frame, positions, pii_headers),
+        }
+    )
+    good = candidate[~bad & ~exact_dup]
+    key = list(TABLES[entity].primary_key)
+    latest = good.sort_values(["updated_at", "_source_row"], kind="stable").drop_duplicates(key, keep="last")
+    clean = latest.sort_values("_source_row", kind="stable").reset_index(drop=True)
+    duplicates = int(exact_dup.sum()) + (len(good) - len(latest))
+    return CleanResult(
+        clean=clean,
+        quarantine=conform(quarantine, QUARANTINE),
+        rows_read=n,
+        rows_duplicate=duplicates,
+    )
+
+
+def missing_required_columns(entity: str, columns: list[str]) -> list[str]:
+    return [c for c in REQUIRED_INPUT[entity] if c not in columns]

@@ -1,0 +1,84 @@
+"""Shared helpers of the KPI layer: integer-cent money, null-safe ratios, per-dimension grouping.
+
+No I/O and no Dagster. Every KPI frame is keyed by `KEYS` (grain, period start, dimension, value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from schemas.kpis import DIMENSIONS, UNKNOWN
+
+ALL = "all"
+"""dimension_value (and label) of the `overall` dimension."""
+
+KEYS = ["period_grain", "period_start", "dimension", "dimension_value"]
+"""Primary key of kpi_summary; every intermediate long frame carries these columns."""
+
+# The columns a fact frame carries for each non-overall dimension (named after the dimension).
+DIMENSION_COLUMNS = tuple(d for d in DIMENSIONS if d != "overall")
+
+__all__ = ["ALL", "DIMENSIONS", "DIMENSION_COLUMNS", "KEYS", "UNKNOWN"]
+
+
+def to_cents(values: pd.Series) -> pd.Series:
+    """Money -> int64 cents (null -> 0): aggregates sum integer cents so no float drift creeps in."""
+    return pd.Series(np.rint(values.astype("float64").fillna(0.0).to_numpy() * 100.0), index=values.index).astype(
+        "int64"
+    )
+
+
+def from_cents(cents: pd.Series) -> pd.Series:
+    """int64 cents -> float64 money."""
+    return cents.astype("float64") / 100.0
+
+
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Unrounded float64 ratio; a zero (or missing) denominator gives null, never inf."""
+    num = numerator.astype("float64")
+    den = denominator.astype("float64")
+    return (num / den).where(den.fillna(0) != 0)
+
+
+def month_start(days: pd.Series) -> pd.Series:
+    """First day of each date's month (datetime64[s], NaT kept)."""
+    values = days.to_numpy(dtype="datetime64[s]").astype("datetime64[M]").astype("datetime64[s]")
+    return pd.Series(values, index=days.index)
+
+
+def fill_unknown(values: pd.Series) -> pd.Series:
+    """Null or blank dimension value -> `__unknown__` (as `str`)."""
+    out = values.astype("str")
+    out = out.where(out.notna() & (out.str.strip() != ""), UNKNOWN)
+    return out.astype("str")
+
+
+def group_by_dimension(
+    facts: pd.DataFrame,
+    grain: str,
+    aggregations: dict[str, tuple[str, str]],
+    dimensions: Iterable[str] = DIMENSIONS,
+) -> pd.DataFrame:
+    """Aggregate a fact frame per period x dimension value, for each dimension.
+
+    `facts` has `period_start` plus one column per dimension (named like the dimension);
+    `aggregations` are pandas named aggregations. Returns a long frame keyed by `KEYS`.
+    Grouping one dimension at a time keeps memory at one copy of the facts, not five.
+    """
+    columns = [*KEYS, *aggregations]
+    parts = []
+    for dimension in dimensions:
+        value = ALL if dimension == "overall" else facts[dimension]
+        grouped = (
+            facts.assign(dimension_value=value)
+            .groupby(["period_start", "dimension_value"], sort=False, observed=True)
+            .agg(**aggregations)
+            .reset_index()
+        )
+        parts.append(grouped.assign(period_grain=grain, dimension=dimension))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]

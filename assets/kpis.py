@@ -1,0 +1,97 @@
+"""KPI layer: kpi_summary, kpi_funnel, campaign_roi and kpi_alerts as of D."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+from assets.analytics_common import PipelineSettings, analytics_out, emit_tables, snapshot_ins, to_snapshot, write_charts
+from assets.kpi_logic import (
+    AlertThresholds,
+    build_campaign_roi,
+    build_kpi_alerts,
+    build_kpi_funnel,
+    build_kpi_summary,
+    funnel_chart,
+    kpi_headlines,
+    revenue_vs_target_chart,
+)
+from sales_pipeline import warehouse
+from sales_pipeline.checks import schema_spec
+
+GROUP = "kpis"
+KPI_TABLES = ("kpi_summary", "kpi_funnel", "campaign_roi")
+
+
+def _thresholds(config) -> AlertThresholds:
+    t = config.thresholds
+    return AlertThresholds(
+        attainment_min=t.attainment_min,
+        attainment_months=t.attainment_months,
+        win_rate_min=t.win_rate_min,
+        sales_cycle_max_days=t.sales_cycle_max_days,
+        churn_high_share_max=t.churn_high_share_max,
+        min_closed_deals=t.min_closed_deals,
+        max_quarantine_share=config.max_quarantine,
+    )
+
+
+def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.multi_asset(
+        name="kpis",
+        outs={name: analytics_out(name, GROUP) for name in KPI_TABLES},
+        ins={**snapshot_ins(), "customer_segments": dg.AssetIn("customer_segments")},
+        partitions_def=partitions_def,
+        check_specs=[schema_spec(name) for name in KPI_TABLES],
+        description="Dense KPI history (day and month x overall/region/owner/product/segment), funnel and campaign ROI.",
+    )
+    def kpis(context: dg.AssetExecutionContext, settings: PipelineSettings, customer_segments, **inputs):
+        config = settings.resolve()
+        day = date.fromisoformat(context.partition_key)
+        snap = to_snapshot(day, inputs, config)
+        summary = build_kpi_summary(snap, tz=config.timezone, segments=customer_segments)
+        funnel = build_kpi_funnel(snap, tz=config.timezone, segments=customer_segments)
+        roi = build_campaign_roi(snap)
+        charts = {"revenue_vs_target": revenue_vs_target_chart(summary)}
+        funnel_png = {"funnel": funnel_chart(funnel)}
+        headlines = kpi_headlines(summary, summary.iloc[0:0], day) if len(summary) else {}
+        yield from emit_tables(
+            {"kpi_summary": summary, "kpi_funnel": funnel, "campaign_roi": roi},
+            {
+                "kpi_summary": {
+                    **{k: dg.MetadataValue.text(str(v)) if not isinstance(v, int | float) else dg.MetadataValue.float(float(v)) for k, v in headlines.items()},
+                    **write_charts(config, "kpi_summary", day, charts),
+                },
+                "kpi_funnel": write_charts(config, "kpi_funnel", day, funnel_png),
+            },
+        )
+
+    @dg.multi_asset(
+        name="alerts",
+        outs={"kpi_alerts": analytics_out("kpi_alerts", GROUP)},
+        ins={"kpi_summary": dg.AssetIn("kpi_summary"), "churn_scores": dg.AssetIn("churn_scores"), **snapshot_ins()},
+        partitions_def=partitions_def,
+        check_specs=[schema_spec("kpi_alerts")],
+        description="Monitoring alerts: attainment, win rate, sales cycle, churn risk, data quality.",
+    )
+    def alerts(context: dg.AssetExecutionContext, settings: PipelineSettings, kpi_summary, churn_scores, **inputs):
+        config = settings.resolve()
+        day = date.fromisoformat(context.partition_key)
+        audit = warehouse.read_window(config.warehouse, "ingest_audit", end=day, day_column="_landing_day")
+        table = build_kpi_alerts(
+            to_snapshot(day, inputs, config),
+            kpi_summary,
+            tz=config.timezone,
+            thresholds=_thresholds(config),
+            churn_scores=churn_scores,
+            audit=audit,
+        )
+        by_code = table["alert_code"].value_counts().sort_index()
+        extra = {
+            "alerts": dg.MetadataValue.int(len(table)),
+            "by_code": dg.MetadataValue.md(by_code.to_frame("alerts").to_markdown() if len(by_code) else "_none_"),
+        }
+        yield from emit_tables({"kpi_alerts": table}, {"kpi_alerts": extra})
+
+    return [kpis, alerts]

@@ -1,0 +1,256 @@
+"""`sales-pipeline generate | run | demo | ui`: a thin click wrapper, no pipeline logic.
+
+Exit codes (contract section 4): 0 every partition succeeded, 1 a partition failed or was
+blocked (each named), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sales_pipeline.config import SettingsError, load_settings
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+
+def _parse_day(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=flag) from None
+
+
+def analytics_days(spec: str, days: list[date]) -> set[date]:
+    """--analytics all | last | none | comma-separated days (each within the run's range)."""
+    spec = spec.strip().lower()
+    if spec == "all":
+        return set(days)
+    if spec == "last":
+        return {days[-1]} if days else set()
+    if spec == "none":
+        return set()
+    chosen = {_parse_day(part.strip(), "--analytics") for part in spec.split(",") if part.strip()}
+    outside = sorted(d for d in chosen if d not in set(days))
+    if outside:
+        raise click.BadParameter(
+            f"{', '.join(map(str, outside))} outside --from/--to", param_hint="--analytics"
+        )
+    return chosen
+
+
+def month_ends(days: list[date]) -> set[date]:
+    return {d for d in days if (d + timedelta(days=1)).day == 1} | ({days[-1]} if days else set())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """sales_pipeline: CRM exports in, trustworthy sales analytics out (Dagster + Parquet)."""
+
+
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="landing root to write")
+@click.option("--days", required=True, type=click.IntRange(min=1), help="number of daily export folders")
+@click.option("--accounts", default=300, show_default=True, type=click.IntRange(min=10))
+@click.option("--format", "fmt", default="canonical", show_default=True, type=click.Choice(["canonical", "salesforce", "hubspot", "mixed"]))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--start", default="2024-01-01", show_default=True, help="first landing day")
+@click.option("--clean", "clean", is_flag=True, help="no planted bad rows")
+@click.option("--file-errors", is_flag=True, help="also plant unreadable files (they block their days)")
+def generate(out: Path, days: int, accounts: int, fmt: str, seed: int, start: str, clean: bool, file_errors: bool) -> None:
+    """Write a synthetic, deterministic landing zone (<out>/<YYYY-MM-DD>/...) and its manifest."""
+    from sales_pipeline.generator import generate as generate_zone
+
+    manifest = generate_zone(
+        out, days=days, accounts=accounts, fmt=fmt, seed=seed, start=_parse_day(start, "--start"), dirty=not clean, file_errors=file_errors
+    )
+    files = manifest["files"] if isinstance(manifest, dict) else manifest.files
+    console.print(f"wrote {len(files)} files for {days} days to {out} (manifest: {out / '_generator' / 'manifest.json'})")
+
+
+def _settings_overrides(landing: Path | None, warehouse: Path | None, settings_file: Path | None) -> dict:
+    return {
+        "landing": str(landing) if landing else None,
+        "warehouse": str(warehouse) if warehouse else None,
+        "settings_file": str(settings_file) if settings_file else None,
+    }
+
+
+def execute(day_from: date, day_to: date, overrides: dict, analytics: str, *, expected_blocked: set[str] | None = None) -> int:
+    """Materialise every asset for the days in order; returns the exit code."""
+    import dagster as dg
+
+    from sales_pipeline.definitions import build_defs
+    from sales_pipeline.resources import PipelineSettings
+    from sales_pipeline.runner import ensure_dagster_home, run_days
+
+    try:
+        config = load_settings(overrides)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    if day_to < day_from:
+        raise click.UsageError(f"--to {day_to} is before --from {day_from}")
+    if day_from < config.start_date:
+        raise click.UsageError(
+            f"--from {day_from} is before the first partition {config.start_date} (set SALES_PIPELINE_START_DATE or start_date in the settings file)"
+        )
+    days = [day_from + timedelta(days=i) for i in range((day_to - day_from).days + 1)]
+    chosen = analytics_days(analytics, days)
+
+    ensure_dagster_home(config)
+    defs = build_defs(settings=PipelineSettings(**{k: v for k, v in overrides.items() if v is not None}))
+    last_complete = date.today() - timedelta(days=1)
+    if day_to > last_complete:
+        raise click.UsageError(f"--to {day_to}: a day's partition exists once the day is over (last: {last_complete})")
+
+    outcomes = []
+    with dg.DagsterInstance.get() as instance, _progress() as progress:
+        task = progress.add_task("days", total=len(days) + len(chosen))
+
+        def on_outcome(outcome) -> None:
+            outcomes.append(outcome)
+            status = "ok" if outcome.success else "FAILED"
+            progress.update(task, advance=1, description=f"{outcome.day} {outcome.phase} {status}")
+            for error in outcome.errors:
+                progress.console.print(f"[red]{outcome.day} {outcome.phase}: {error}[/red]")
+
+        run_days(defs, days, chosen, instance, on_outcome=on_outcome)
+
+    _summary(outcomes, config.warehouse)
+    failed = [o for o in outcomes if not o.success]
+    unexpected = [o for o in failed if not _expected(o, expected_blocked)]
+    if failed and not unexpected:
+        console.print(f"{len(failed)} run(s) failed as planted by the generator (blocked files); see quarantine and ingest_audit.")
+        return 0
+    if unexpected:
+        err_console.print(f"[red]{len(unexpected)} run(s) failed:[/red]")
+        for outcome in unexpected:
+            err_console.print(f"  {outcome.day} {outcome.phase}: {'; '.join(outcome.errors)}")
+        return 1
+    return 0
+
+
+def _expected(outcome, expected_blocked: set[str] | None) -> bool:
+    if not expected_blocked:
+        return False
+    return outcome.phase == "ingest" and outcome.day.isoformat() in expected_blocked
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _summary(outcomes, warehouse_root: Path) -> None:
+    from sales_pipeline import warehouse
+
+    table = Table(title="sales-pipeline run")
+    for column in ("day", "ingest", "files", "read", "clean", "quarantined", "duplicate", "analytics", "seconds"):
+        table.add_column(column, justify="right" if column not in ("day", "ingest", "analytics") else "left")
+    by_day: dict[date, dict] = {}
+    for o in outcomes:
+        by_day.setdefault(o.day, {})[o.phase] = o
+    shown = by_day
+    if len(by_day) > 40:
+        # A year of days does not fit a terminal: keep analytics days and failures.
+        shown = {d: p for d, p in by_day.items() if "analytics" in p or not all(o.success for o in p.values())}
+        console.print(f"{len(by_day)} days run; the table shows the {len(shown)} with analytics or failures")
+    for day, phases in shown.items():
+        audit = warehouse.read_partition(warehouse_root, "ingest_audit", day) if warehouse.has_partition(warehouse_root, "ingest_audit", day) else None
+        ingest = phases.get("ingest")
+        analytics = phases.get("analytics")
+        sums = [str(int(audit[c].sum())) if audit is not None else "-" for c in ("rows_read", "rows_clean", "rows_quarantined", "rows_duplicate")]
+        table.add_row(
+            day.isoformat(),
+            "ok" if ingest and ingest.success else "blocked" if audit is not None else "failed",
+            str(len(audit)) if audit is not None else "-",
+            *sums,
+            "-" if analytics is None else ("ok" if analytics.success else "failed"),
+            f"{sum(o.seconds for o in phases.values()):.1f}",
+        )
+    console.print(table)
+
+
+@main.command()
+@click.option("--from", "day_from", required=True, help="first landing day (YYYY-MM-DD)")
+@click.option("--to", "day_to", required=True, help="last landing day (YYYY-MM-DD)")
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path), help="settings file (TOML/YAML)")
+@click.option("--analytics", default="all", show_default=True, help="all | last | none | comma-separated days")
+def run(day_from: str, day_to: str, landing: Path | None, warehouse: Path | None, settings_file: Path | None, analytics: str) -> None:
+    """Materialise every asset for the days --from..--to, in order."""
+    code = execute(_parse_day(day_from, "--from"), _parse_day(day_to, "--to"), _settings_overrides(landing, warehouse, settings_file), analytics)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--out", "out", default="data", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="writes <out>/landing and <out>/warehouse")
+@click.option("--accounts", default=300, show_default=True, type=click.IntRange(min=10))
+@click.option("--months", default=13, show_default=True, type=click.IntRange(min=1, max=36))
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo(out: Path, accounts: int, months: int, seed: int) -> None:
+    """Generate dirty mixed-vendor exports, ingest every day, build analytics per month-end and the last day."""
+    import json
+
+    from sales_pipeline.generator import generate as generate_zone
+
+    start = date(2024, 1, 1)
+    end_month = start.month - 1 + months
+    end = date(start.year + end_month // 12, end_month % 12 + 1, 1) - timedelta(days=1)
+    days = (end - start).days + 1
+    landing, warehouse_root = out / "landing", out / "warehouse"
+    console.print(f"generating {days} days of exports for {accounts} accounts into {landing} ...")
+    generate_zone(landing, days=days, accounts=accounts, fmt="mixed", seed=seed, start=start, dirty=True, file_errors=True)
+    manifest = json.loads((landing / "_generator" / "manifest.json").read_text(encoding="utf-8"))
+    planted_blocked = {f["source_file"].split("/")[0] for f in manifest["files"] if f.get("status") == "blocked"}
+    all_days = [start + timedelta(days=i) for i in range(days)]
+    chosen = ",".join(d.isoformat() for d in sorted(month_ends(all_days)))
+    overrides = {"landing": str(landing), "warehouse": str(warehouse_root), "start_date": start.isoformat()}
+    os.environ.setdefault("SALES_PIPELINE_PII_KEY", "demo-only-key-not-secret")
+    code = execute(start, end, overrides, chosen, expected_blocked=planted_blocked)
+    console.print(
+        "\n[bold]Look at it[/bold]\n"
+        f"  UI:     sales-pipeline ui --warehouse {warehouse_root}   (http://127.0.0.1:3000)\n"
+        "  DuckDB: python -c \"import duckdb; print(duckdb.sql(\\\"select period_start, revenue, win_rate from "
+        f"read_parquet('{warehouse_root}/kpi_summary/*/*.parquet', hive_partitioning=true) where date='{end}' "
+        "and period_grain='month' and dimension='overall' order by 1\\\"))\""
+    )
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", default=3000, show_default=True, type=int)
+def ui(warehouse: Path | None, port: int) -> None:
+    """Start the Dagster UI on 127.0.0.1 with the same instance the CLI records runs in."""
+    from sales_pipeline.runner import ensure_dagster_home
+
+    config = load_settings({"warehouse": str(warehouse) if warehouse else None})
+    ensure_dagster_home(config)
+    env = dict(os.environ)
+    if warehouse:
+        env["SALES_PIPELINE_WAREHOUSE"] = str(warehouse)
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
+    command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "sales_pipeline.definitions"]
+    sys.exit(subprocess.call(command, env=env))
+
+
+if __name__ == "__main__":
+    main()

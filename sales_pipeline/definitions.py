@@ -1,0 +1,46 @@
+"""The one `dg.Definitions` of the project, built by a factory that accepts overrides.
+
+`defs` is lazy (`@dg.definitions`), so importing this module does no I/O: the settings (start
+date and time zone of the partitions) are read when Dagster loads the code location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from assets import build_assets
+from sales_pipeline.io_manager import ParquetIOManager
+from sales_pipeline.jobs import build_jobs
+from sales_pipeline.partitions import daily_partitions
+from sales_pipeline.resources import PipelineSettings
+from sales_pipeline.schedules import build_schedules
+from sales_pipeline.sensors import build_sensors
+
+
+def build_defs(
+    *, settings: PipelineSettings | None = None, resource_overrides: Mapping[str, Any] | None = None
+) -> dg.Definitions:
+    settings = settings or PipelineSettings()
+    config = settings.resolve()
+    partitions = daily_partitions(config)
+    jobs = build_jobs(partitions)
+    resources: dict[str, Any] = {
+        "settings": settings,
+        "io_manager": ParquetIOManager(base_dir=str(config.warehouse)),
+    }
+    resources.update(resource_overrides or {})
+    return dg.Definitions(
+        assets=build_assets(partitions),
+        jobs=jobs,
+        schedules=build_schedules(jobs),
+        sensors=build_sensors(partitions),
+        resources=resources,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_defs()

@@ -1,0 +1,42 @@
+"""Parquet IO manager: persists each asset partition with its table's Arrow schema, nothing else.
+
+Transforms, renames and validation belong to the assets; this module only writes and reads the
+warehouse layout of `warehouse.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from sales_pipeline import warehouse
+from sales_pipeline.config import load_settings
+
+
+class ParquetIOManager(dg.ConfigurableIOManager):
+    """Hive-partitioned Parquet: `<base_dir>/<table>/date=YYYY-MM-DD/part-0.parquet`."""
+
+    base_dir: str | None = None
+    """Warehouse root; defaults to the warehouse setting (SALES_PIPELINE_WAREHOUSE)."""
+
+    @property
+    def root(self) -> Path:
+        return Path(self.base_dir) if self.base_dir else load_settings().warehouse
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}")
+        if not context.has_asset_partitions:
+            raise ValueError(f"{context.asset_key.to_user_string()}: every warehouse table is partitioned by day")
+        table = context.asset_key.path[-1]
+        path = warehouse.write_partition(self.root, table, context.asset_partition_key, obj)
+        context.add_output_metadata({"path": dg.MetadataValue.path(str(path)), "dagster/row_count": len(obj)})
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        table = context.upstream_output.asset_key.path[-1] if context.upstream_output else context.asset_key.path[-1]
+        keys = context.asset_partition_keys
+        if len(keys) == 1:
+            return warehouse.read_partition(self.root, table, keys[0])
+        return warehouse.read_window(self.root, table, start=min(keys), end=max(keys))

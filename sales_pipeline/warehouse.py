@@ -1,0 +1,173 @@
+"""The Parquet warehouse on disk: `<root>/<table>/date=YYYY-MM-DD/part-0.parquet`.
+
+Only persistence lives here: atomic partition writes and windowed reads through `pyarrow.dataset`.
+Each partition is exactly one file, so swapping it in is one `os.replace`, which is atomic on a
+POSIX filesystem: a reader sees the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from schemas import TABLES, from_arrow, to_arrow
+
+PARTITION_FIELD = "date"
+PART_FILE = "part-0.parquet"
+_PARTITIONING = ds.partitioning(pa.schema([(PARTITION_FIELD, pa.string())]), flavor="hive")
+
+
+def partition_dir(root: Path, table: str, day: str | date) -> Path:
+    return Path(root) / table / f"{PARTITION_FIELD}={_day(day)}"
+
+
+def partition_path(root: Path, table: str, day: str | date) -> Path:
+    return partition_dir(root, table, day) / PART_FILE
+
+
+def write_partition(root: Path, table: str, day: str | date, frame: pd.DataFrame) -> Path:
+    """Cast `frame` to the table's Arrow schema and swap it in atomically; returns the path.
+
+    The temporary file sits in the partition folder (same filesystem, so rename is atomic) and
+    starts with '.', which pyarrow datasets and DuckDB globs ignore. If anything fails, the
+    previous partition is untouched and the temporary file is removed.
+    """
+    data = to_arrow(frame, TABLES[table])
+    target = partition_path(root, table, day)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            pq.write_table(data, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _fsync_dir(path: Path) -> None:
+    # Make the rename itself durable, not only the file contents.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_partition(root: Path, table: str, day: str | date) -> pd.DataFrame:
+    """One partition as a conformed frame; FileNotFoundError names the missing partition."""
+    path = partition_path(root, table, day)
+    if not path.is_file():
+        raise FileNotFoundError(f"{table}: partition {_day(day)} has not been materialised ({path})")
+    return from_arrow(pq.read_table(path), TABLES[table])
+
+
+def has_partition(root: Path, table: str, day: str | date) -> bool:
+    return partition_path(root, table, day).is_file()
+
+
+def list_partitions(root: Path, table: str) -> list[str]:
+    base = Path(root) / table
+    if not base.is_dir():
+        return []
+    prefix = f"{PARTITION_FIELD}="
+    return sorted(
+        p.name[len(prefix) :] for p in base.iterdir() if p.name.startswith(prefix) and (p / PART_FILE).is_file()
+    )
+
+
+def read_window(
+    root: Path,
+    table: str,
+    *,
+    start: str | date | None = None,
+    end: str | date | None = None,
+    columns: list[str] | None = None,
+    day_column: str | None = None,
+) -> pd.DataFrame:
+    """Rows of every partition with start <= day <= end through one dataset filter.
+
+    Only the matching partition folders are opened. `day_column`, if given, receives the
+    partition day (datetime64[s]) of each row.
+    """
+    spec = TABLES[table]
+    base = Path(root) / table
+    wanted = spec.column_names if columns is None else columns
+    if not base.is_dir():
+        empty = spec.empty_frame()[wanted]
+        return empty.assign(**{day_column: pd.Series(dtype="datetime64[s]")}) if day_column else empty
+    schema = pa.schema([*spec.arrow_schema(), pa.field(PARTITION_FIELD, pa.string())])
+    dataset = ds.dataset(base, format="parquet", partitioning=_PARTITIONING, schema=schema)
+    expr = None
+    if start is not None:
+        expr = ds.field(PARTITION_FIELD) >= _day(start)
+    if end is not None:
+        upper = ds.field(PARTITION_FIELD) <= _day(end)
+        expr = upper if expr is None else expr & upper
+    read_cols = [*wanted, PARTITION_FIELD] if day_column else wanted
+    data = dataset.to_table(columns=read_cols, filter=expr)
+    frame = from_arrow(data.select(wanted), _subset(spec, wanted))
+    if day_column:
+        days = data.column(PARTITION_FIELD).to_pandas()
+        frame[day_column] = pd.to_datetime(days.to_numpy(), format="%Y-%m-%d").astype("datetime64[s]")
+    return frame
+
+
+def _subset(spec, columns: list[str]):
+    from dataclasses import replace
+
+    if columns == spec.column_names:
+        return spec
+    return replace(spec, columns=tuple(spec.column(c) for c in columns))
+
+
+def _day(day: str | date) -> str:
+    return day.isoformat() if isinstance(day, date) else str(day)
+
+
+def _atomic_write_bytes(target: Path, payload: bytes) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def write_chart(root: Path, table: str, day: str | date, name: str, png: bytes) -> Path:
+    """`<root>/_charts/<table>/date=D/<name>.png`: '_' folders are not tables, so BI globs skip them."""
+    return _atomic_write_bytes(Path(root) / "_charts" / table / f"{PARTITION_FIELD}={_day(day)}" / f"{name}.png", png)
+
+
+class JsonCache(dict):
+    """A small memo (e.g. chosen forecast orders) persisted as JSON under `<root>/_cache/`.
+
+    It only memoises deterministic results, so losing it changes speed, never output.
+    """
+
+    def __init__(self, root: Path, name: str) -> None:
+        import json
+
+        self.path = Path(root) / "_cache" / f"{name}.json"
+        data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {}
+        super().__init__(data)
+
+    def save(self) -> None:
+        import json
+
+        _atomic_write_bytes(self.path, json.dumps(dict(sorted(self.items())), indent=0).encode("utf-8"))
