@@ -6,7 +6,16 @@ from datetime import date
 
 import dagster as dg
 
-from assets.analytics_common import PipelineSettings, analytics_out, emit_tables, snapshot_ins, to_snapshot, write_charts
+from assets.analytics_common import (
+    PipelineSettings,
+    analytics_out,
+    emit_tables,
+    model_metadata,
+    snapshot_ins,
+    to_snapshot,
+    write_charts,
+)
+from schemas import TABLES
 from assets.kpi_logic import (
     AlertThresholds,
     build_campaign_roi,
@@ -55,12 +64,14 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         roi = build_campaign_roi(snap)
         charts = {"revenue_vs_target": revenue_vs_target_chart(summary)}
         funnel_png = {"funnel": funnel_chart(funnel)}
-        headlines = kpi_headlines(summary, summary.iloc[0:0], day) if len(summary) else {}
+        # Alerts are a separate asset; its metadata carries the alert headlines.
+        headlines = kpi_headlines(summary, TABLES["kpi_alerts"].empty_frame(), day)
+        headlines = {k: v for k, v in headlines.items() if not k.startswith("alerts")}
         yield from emit_tables(
             {"kpi_summary": summary, "kpi_funnel": funnel, "campaign_roi": roi},
             {
                 "kpi_summary": {
-                    **{k: dg.MetadataValue.text(str(v)) if not isinstance(v, int | float) else dg.MetadataValue.float(float(v)) for k, v in headlines.items()},
+                    **model_metadata(headlines),
                     **write_charts(config, "kpi_summary", day, charts),
                 },
                 "kpi_funnel": write_charts(config, "kpi_funnel", day, funnel_png),
@@ -87,10 +98,14 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             churn_scores=churn_scores,
             audit=audit,
         )
-        by_code = table["alert_code"].value_counts().sort_index()
+        headlines = kpi_headlines(kpi_summary, table, day)
         extra = {
-            "alerts": dg.MetadataValue.int(len(table)),
-            "by_code": dg.MetadataValue.md(by_code.to_frame("alerts").to_markdown() if len(by_code) else "_none_"),
+            **model_metadata(headlines),
+            "raised": dg.MetadataValue.md(
+                table[["alert_code", "severity", "dimension", "dimension_value", "message"]].to_markdown(index=False)
+                if len(table)
+                else "_no alerts_"
+            ),
         }
         yield from emit_tables({"kpi_alerts": table}, {"kpi_alerts": extra})
 

@@ -40,7 +40,8 @@ class EntityOptions:
     """Per-entity options from the settings file."""
 
     file_patterns: tuple[str, ...] = ()
-    aliases: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    """their header -> canonical column, or several columns (a name that is also the ID)."""
     load_mode: str = "delta"
     date_order: Mapping[str, str] = field(default_factory=dict)
     """column -> 'month_first' | 'day_first': overrides detection when every value is ambiguous."""
@@ -176,11 +177,17 @@ def _entities(data: Mapping[str, Any], origin: Any) -> dict[str, EntityOptions]:
         patterns = opts.get("file_patterns", [])
         out[str(entity)] = EntityOptions(
             file_patterns=tuple(str(p) for p in ([patterns] if isinstance(patterns, str) else patterns)),
-            aliases={str(k): str(v) for k, v in (opts.get("aliases") or {}).items()},
+            aliases={str(k): _alias_target(v) for k, v in (opts.get("aliases") or {}).items()},
             load_mode=mode,
             date_order={str(k): str(v) for k, v in (opts.get("date_order") or {}).items()},
         )
     return out
+
+
+def _alias_target(value: Any) -> str | tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return str(value)
 
 
 def _thresholds(data: Mapping[str, Any], origin: Any) -> Thresholds:

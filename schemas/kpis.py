@@ -11,8 +11,16 @@ DIMENSIONS = ("overall", "region", "owner", "product", "segment")
 UNKNOWN = "__unknown__"
 
 _DIMENSION_COLS = (
-    Col("dimension", "string", False, "overall|region|owner|product|segment", (pa.Check.isin(list(DIMENSIONS)),)),
-    Col("dimension_value", "string", False, "rep ID, region, product, segment ID; 'all' for overall"),
+    Col(
+        "dimension",
+        "string",
+        False,
+        "overall|region|owner|product|segment",
+        (pa.Check.isin(list(DIMENSIONS)),),
+    ),
+    Col(
+        "dimension_value", "string", False, "rep ID, region, product, segment ID; 'all' for overall"
+    ),
     Col("dimension_label", "string", False, "readable name (rep name, segment name)"),
 )
 
@@ -33,7 +41,11 @@ KPI_SUMMARY = Table(
         Col("opportunities_lost", "int64", False),
         Col("won_amount", "float64", False),
         Col("win_rate", "float64", description="won / (won + lost), by count"),
-        Col("avg_sales_cycle_days", "float64", description="mean whole days created -> close, won deals"),
+        Col(
+            "avg_sales_cycle_days",
+            "float64",
+            description="mean whole days created -> close, won deals",
+        ),
         Col("pipeline_amount", "float64", False, "open pipeline at the end of the period"),
         Col("weighted_pipeline", "float64", False, "sum of amount x probability / 100"),
         Col("activities", "int64", False),
@@ -50,8 +62,8 @@ KPI_FUNNEL = Table(
     (
         Col("period_start", "date", False, "month of creation"),
         *_DIMENSION_COLS,
-        Col("stage", "string", False),
-        Col("stage_order", "int64", False),
+        Col("stage", "string", False, "lead..negotiation, closed_won (no closed_lost row)"),
+        Col("stage_order", "int64", False, "1..6 in canonical stage order"),
         Col("reached", "int64", False),
         Col("conversion", "float64", description="reached / reached at the previous stage"),
         Col("overall_conversion", "float64", description="won / reached lead"),
@@ -79,10 +91,10 @@ KPI_ALERTS = Table(
     "Monitoring alerts raised as of D.",
     (
         Col("alert_code", "string", False),
-        Col("severity", "string", False, "warning | critical"),
-        Col("dimension", "string", False),
-        Col("dimension_value", "string", False),
-        Col("period_start", "date", False),
+        Col("severity", "string", False, "warning | critical (data_quality)"),
+        Col("dimension", "string", False, "overall | region | owner; 'file' for data_quality"),
+        Col("dimension_value", "string", False, "value; source_file for data_quality"),
+        Col("period_start", "date", False, "alert month; window start D-89; D; landing day"),
         Col("value", "float64"),
         Col("threshold", "float64"),
         Col("message", "string", False),

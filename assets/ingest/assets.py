@@ -15,7 +15,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.ingest.day import DayResult, PriorState, ingest_day
-from assets.state_logic import apply_upsert
+from assets.state_logic import LANDING_DAY, apply_upsert
+from sales_pipeline.config import Settings
 from sales_pipeline import warehouse
 from sales_pipeline.checks import QUARANTINE_SHARE, ROWS_BALANCE, SCHEMA_VALID, pandera_check_result
 from sales_pipeline.metadata import counts_markdown, table_metadata
@@ -72,12 +73,16 @@ def _outs() -> dict[str, dg.AssetOut]:
     return outs
 
 
-def load_prior_state(root, day: date) -> PriorState:
-    """fx rates and reps known before `day` (the state as of the previous day)."""
+def load_prior_state(config: Settings, day: date) -> PriorState:
+    """State as of the previous day of what cleaning needs: fx rates, reps, snapshot entities."""
     before = day - timedelta(days=1)
-    fx = warehouse.read_window(root, "fx_rates", end=before, day_column="_landing_day")
-    reps = warehouse.read_window(root, "reps", end=before, day_column="_landing_day")
-    return PriorState(fx_rates=apply_upsert(fx, "fx_rates"), reps=apply_upsert(reps, "reps"))
+
+    def state_of(entity: str) -> pd.DataFrame:
+        records = warehouse.read_window(config.warehouse, entity, end=before, day_column=LANDING_DAY)
+        return apply_upsert(records, entity)
+
+    snapshots = [e for e in ENTITIES if config.entity(e).load_mode == "snapshot"]
+    return PriorState(fx_rates=state_of("fx_rates"), reps=state_of("reps"), alive={e: state_of(e) for e in snapshots})
 
 
 def _entity_checks(entity: str, result: DayResult, frame: pd.DataFrame) -> list[dg.AssetCheckResult]:
@@ -120,7 +125,7 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
     def ingest(context: dg.AssetExecutionContext, settings: PipelineSettings):
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
-        prior = load_prior_state(config.warehouse, day)
+        prior = load_prior_state(config, day)
         result = ingest_day(day, config, prior, progress=lambda f: context.log.debug(f"reading {f}"))
 
         for entity in ENTITIES:

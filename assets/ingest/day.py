@@ -38,6 +38,8 @@ class PriorState:
 
     fx_rates: pd.DataFrame
     reps: pd.DataFrame
+    alive: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """State as of the previous day of each entity loaded as full snapshots (load_mode = snapshot)."""
 
 
 @dataclass
@@ -160,6 +162,8 @@ def ingest_day(
                 blocked.setdefault(entity, []).append(report["blocked"])
             if report["clean"] is not None:
                 clean.setdefault(entity, []).append(report["clean"])
+        if entity in prior.alive and clean.get(entity) and entity not in blocked:
+            clean[entity].append(snapshot_tombstones(entity, prior.alive[entity], clean[entity], day, settings.timezone))
         if entity == "fx_rates" and clean.get("fx_rates"):
             today_fx = pd.concat([prior.fx_rates, *clean["fx_rates"]], ignore_index=True)
         if entity == "reps" and clean.get("reps"):
@@ -171,6 +175,32 @@ def ingest_day(
         blocked=blocked,
         quarantine=conform(pd.concat([QUARANTINE.empty_frame(), *quarantines], ignore_index=True), QUARANTINE),
         audit=conform(pd.DataFrame(audit_rows, columns=INGEST_AUDIT.column_names), INGEST_AUDIT),
+    )
+
+
+def snapshot_tombstones(entity: str, alive: pd.DataFrame, today: list[pd.DataFrame], day: date, tz: str) -> pd.DataFrame:
+    """Records alive yesterday but absent from today's full snapshot are deleted as of today.
+
+    A tombstone copies the record's last version with is_deleted = True, updated_at = the start of
+    the landing day (or just after the last version, if that is later), `_source_row` 0 because no
+    file row produced it (so it is not part of any file's rows_read).
+    """
+    key = list(TABLES[entity].primary_key)
+    present = pd.concat(today, ignore_index=True)[key].drop_duplicates()
+    gone = alive.merge(present, on=key, how="left", indicator=True)
+    gone = gone[gone["_merge"] == "left_only"].drop(columns="_merge")
+    if gone.empty:
+        return TABLES[entity].empty_frame()
+    start = pd.Timestamp(day).tz_localize(tz).tz_convert("UTC")
+    after_last = gone["updated_at"] + pd.Timedelta(microseconds=1)
+    return conform(
+        gone.assign(
+            is_deleted=True,
+            updated_at=after_last.where(after_last > start, start),
+            _source_file=today[0]["_source_file"].iloc[0] if len(today[0]) else "snapshot",
+            _source_row=0,
+        ),
+        TABLES[entity],
     )
 
 

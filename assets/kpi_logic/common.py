@@ -26,9 +26,9 @@ __all__ = ["ALL", "DIMENSIONS", "DIMENSION_COLUMNS", "KEYS", "UNKNOWN"]
 
 def to_cents(values: pd.Series) -> pd.Series:
     """Money -> int64 cents (null -> 0): aggregates sum integer cents so no float drift creeps in."""
-    return pd.Series(np.rint(values.astype("float64").fillna(0.0).to_numpy() * 100.0), index=values.index).astype(
-        "int64"
-    )
+    return pd.Series(
+        np.rint(values.astype("float64").fillna(0.0).to_numpy() * 100.0), index=values.index
+    ).astype("int64")
 
 
 def from_cents(cents: pd.Series) -> pd.Series:

@@ -43,10 +43,14 @@ class Dimensions:
             }
         )
         reps = snap.reps.drop_duplicates("rep_id")
-        rep_names = pd.Series(reps["rep_name"].to_numpy(), index=reps["rep_id"].to_numpy(), dtype="str")
+        rep_names = pd.Series(
+            reps["rep_name"].to_numpy(), index=reps["rep_id"].to_numpy(), dtype="str"
+        )
         if segments is not None and len(segments):
             seg = segments.drop_duplicates("segment_id")
-            segment_names = pd.Series(seg["segment_name"].to_numpy(), index=seg["segment_id"].to_numpy(), dtype="str")
+            segment_names = pd.Series(
+                seg["segment_name"].to_numpy(), index=seg["segment_id"].to_numpy(), dtype="str"
+            )
         else:
             segment_names = pd.Series(dtype="str")
         return cls(accounts=accounts, rep_names=rep_names, segment_names=segment_names)
@@ -88,9 +92,9 @@ class Dimensions:
         if dimension == "overall":
             return pd.Series(ALL, index=values.index, dtype="str")
         if dimension == "owner":
-            names = values.map(self.rep_names)
+            names = values.map(self.rep_names).astype("str")
         elif dimension == "segment":
-            names = values.map(self.segment_names)
+            names = values.map(self.segment_names).astype("str")
         else:
             return values
         return names.fillna(values).where(values != UNKNOWN, UNKNOWN).astype("str")
@@ -99,6 +103,7 @@ class Dimensions:
 def known_values(snap: Snapshot, dims: Dimensions) -> dict[str, set[str]]:
     """Dimension values known in the state as of D, even without any fact (a rep who sold nothing,
     a region with only prospects, a target's region). `__unknown__` is added by facts that need it."""
+
     def clean(*series: pd.Series) -> set[str]:
         values = pd.concat([s.astype("str") for s in series], ignore_index=True).dropna()
         return {v for v in values.unique().tolist() if v.strip()}

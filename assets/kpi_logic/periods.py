@@ -50,7 +50,11 @@ class Calendar:
     def spanning(cls, first_day: pd.Timestamp | None, as_of: date, tz: str) -> Calendar:
         """Calendar from the earliest event (or D when there is none or it is after D) to D."""
         end = pd.Timestamp(as_of).normalize()
-        start = end if first_day is None or pd.isna(first_day) else min(pd.Timestamp(first_day).normalize(), end)
+        start = (
+            end
+            if first_day is None or pd.isna(first_day)
+            else min(pd.Timestamp(first_day).normalize(), end)
+        )
         return cls(start=start, as_of=end, tz=tz)
 
     def periods(self, grain: str) -> pd.DatetimeIndex:
@@ -80,4 +84,6 @@ class Calendar:
     def days_elapsed(self, grain: str) -> np.ndarray:
         """Days in each period up to D (a full month's length, D.day for the running month)."""
         starts = self.periods(grain)
-        return ((self.next_starts(grain) - starts) / pd.Timedelta(days=1)).to_numpy().astype("int64")
+        return (
+            ((self.next_starts(grain) - starts) / pd.Timedelta(days=1)).to_numpy().astype("int64")
+        )
