@@ -1,6 +1,5 @@
 """Churn layer: churn scores (logistic regression vs gradient boosting) and purchase propensity."""
 
-from __future__ import annotations
 
 from datetime import date
 

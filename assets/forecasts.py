@@ -1,6 +1,5 @@
 """Forecasts layer: SARIMAX daily revenue forecasts per level/key with a rolling-origin backtest."""
 
-from __future__ import annotations
 
 from datetime import date
 

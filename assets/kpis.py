@@ -1,6 +1,5 @@
 """KPI layer: kpi_summary, kpi_funnel, campaign_roi and kpi_alerts as of D."""
 
-from __future__ import annotations
 
 from datetime import date
 

@@ -1,6 +1,5 @@
 """Segments layer: K-means customer segments with CLV, key accounts and DBSCAN outliers."""
 
-from __future__ import annotations
 
 from datetime import date
 

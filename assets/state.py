@@ -5,7 +5,6 @@ day's ingest for lineage and reads partitions <= D through one `pyarrow.dataset`
 It is also the per-day gate: a day with a blocked file gets no state, hence no analytics.
 """
 
-from __future__ import annotations
 
 from datetime import date, timedelta
 

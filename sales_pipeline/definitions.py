@@ -26,7 +26,7 @@ def build_defs(
     settings = settings or PipelineSettings()
     config = settings.resolve()
     partitions = daily_partitions(config)
-    jobs = build_jobs(partitions)
+    jobs = build_jobs()
     resources: dict[str, Any] = {
         "settings": settings,
         "io_manager": ParquetIOManager(base_dir=str(config.warehouse)),

@@ -5,7 +5,6 @@ files runs again while an unchanged one never does. The cursor keeps each folder
 fingerprint (names, sizes, mtimes) so content is only hashed when something changed.
 """
 
-from __future__ import annotations
 
 import hashlib
 import json

@@ -337,22 +337,40 @@ def _validate(entity: str, frame: pd.DataFrame, raw_null: dict[str, pd.Series], 
         return
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-    cases = cases[cases["index"].notna()]
-    unexpected = cases[~cases["check"].isin(["not_nullable", *REASON_RANK])]
+    cases = cases[cases["index"].notna()].copy()
+    cases["reason"] = _reason_names(entity, cases)
+    unexpected = cases[cases["reason"].isna()]
     if not unexpected.empty:
         raise TypeError(f"{entity}: schema mismatch (a bug, not bad input): {unexpected.head(5).to_dict('records')}")
-    for (check, column), group in cases.groupby(["check", "column"], sort=True):
+    for (reason, column), group in cases.groupby(["reason", "column"], sort=True):
         mask = np.zeros(len(frame), dtype=bool)
         mask[group["index"].astype(int).to_numpy()] = True
-        if check == "not_nullable":
-            # Null only because the value failed to parse (or convert): that reason is already recorded.
+        if reason == "missing_required":
+            # Only a contract-required input that is really absent is missing; a null left by a
+            # value that failed to parse, convert or default has its own reason already.
             source = column.removesuffix("_local")
-            if source in MONEY_COLUMNS.values():
-                source = MONEY_COLUMNS.get(entity, source)
+            if source not in REQUIRED_INPUT[entity]:
+                continue
             mask &= raw_null.get(source, pd.Series(False, index=frame.index)).to_numpy()
-            problems.add("missing_required", column, mask)
-        else:
-            problems.add(check, column, mask)
+        problems.add(reason, column, mask)
+
+
+def _reason_names(entity: str, cases: pd.DataFrame) -> pd.Series:
+    """Failure case -> reason code: 'not_nullable' is missing_required, other checks carry the
+    reason as their name (looked up by column and check number, as failure cases show the check's
+    description, not its name). Anything else (a dtype mismatch) maps to NA: a bug."""
+    table = TABLES[entity]
+    names: list[str | None] = []
+    for column, check, number in zip(cases["column"], cases["check"], cases["check_number"], strict=True):
+        if check == "not_nullable":
+            names.append("missing_required")
+            continue
+        try:
+            name = table.column(str(column)).checks[int(number)].name
+        except (KeyError, IndexError, TypeError, ValueError):
+            name = None
+        names.append(name if name in REASON_RANK else None)
+    return pd.Series(names, index=cases.index, dtype="object")
 
 
 def _resolve_owners(typed: dict[str, pd.Series], rep_names: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ from assets.ingest.cleaning import CleanContext, CleanResult, clean_frame, missi
 from assets.state_logic import latest_versions
 from sales_pipeline.config import Settings
 from schemas import ENTITIES, TABLES, conform
-from schemas.ingest import INGEST_AUDIT, PII_COLUMNS, QUARANTINE
+from schemas.ingest import FILE_REASONS, INGEST_AUDIT, PII_COLUMNS, QUARANTINE
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,10 @@ def ingest_day(
     by_entity: dict[str, list[tuple[readers.RawFile, presets.CanonicalFrame | None]]] = {e: [] for e in ENTITIES}
     for raw in raws:
         entity = presets.detect_entity(raw.name, patterns or None)
+        if raw.error is not None and raw.error.code not in FILE_REASONS:
+            log.warning("%s: %s; skipped", raw.source_file, raw.error.message)
+            audit_rows.append(_audit_row(raw, entity or "unknown", None, [], (0, 0, 0, 0), "ok", f"skipped: {raw.error.message}"))
+            continue
         if entity is None:
             log.warning("%s: no entity matches this file name; skipped", raw.source_file)
             audit_rows.append(_audit_row(raw, "unknown", None, [], (0, 0, 0, 0), "ok", "skipped: no entity matches the file name"))
@@ -204,6 +208,18 @@ def snapshot_tombstones(entity: str, alive: pd.DataFrame, today: list[pd.DataFra
     )
 
 
+def _with_headers(raw: readers.RawFile) -> pd.DataFrame:
+    """The raw frame with the file's own header names (what quarantine keeps as the raw record)."""
+    names: list[str] = []
+    for header in raw.header:
+        name, n = header, 1
+        while name in names:  # a repeated header stays distinct: 'Name', 'Name (2)'
+            n += 1
+            name = f"{header} ({n})"
+        names.append(name)
+    return raw.frame.set_axis(names, axis=1)
+
+
 def _ingest_file(entity: str, raw: readers.RawFile, settings: Settings, day: date, fx: pd.DataFrame, rep_names: dict[str, str]) -> dict:
     """Clean one file; returns its audit row, quarantine, clean rows and blocking reason (if any)."""
     if raw.error is not None:
@@ -237,15 +253,14 @@ def _ingest_file(entity: str, raw: readers.RawFile, settings: Settings, day: dat
         fx_rates=fx,
         rep_names=rep_names,
     )
-    sources = getattr(canonical, "sources", {}) or {}
-    pii_headers = {sources.get(c, c) for c in PII_COLUMNS}
+    pii_headers = {canonical.source_columns[c] for c in PII_COLUMNS if c in canonical.source_columns}
     result = clean_frame(
         entity,
         canonical.frame,
         raw.source_row,
         source_file=raw.source_file,
         ctx=ctx,
-        raw_frame=raw.frame,
+        raw_frame=_with_headers(raw),
         pii_headers=pii_headers,
     )
     malformed = _malformed_quarantine(entity, raw)

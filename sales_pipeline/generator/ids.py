@@ -20,6 +20,7 @@ SF_PREFIX = {
     "opportunities": "006",
     "reps": "005",
     "campaigns": "701",
+    "activities": "00T",
     "task": "00T",
     "event": "00U",
 }
@@ -66,12 +67,39 @@ def sf_id(prefix: str, key: int) -> str:
     return sf_checksum(f"{prefix}5J{body}a"[:15])
 
 
-def make_ids(entity: str, system: str, keys: np.ndarray, *, sf_prefix: str | None = None) -> np.ndarray:
+def sf_ids(prefix: str, keys: np.ndarray) -> np.ndarray:
+    """Vectorised `sf_id` for many keys (same result, no Python loop per character)."""
+    n = (keys.astype(object) * 7_919_357 + 1_000_003) % 62**9
+    digits = np.empty((len(keys), 9), dtype=np.int64)
+    rest = n
+    for j in range(8, -1, -1):
+        digits[:, j] = (rest % 62).astype(np.int64)
+        rest = rest // 62
+    alphabet = np.frombuffer(BASE62.encode(), dtype="S1")
+    body = np.concatenate(
+        [
+            np.tile(np.frombuffer(f"{prefix}5J".encode(), dtype="S1"), (len(keys), 1)),
+            alphabet[digits],
+            np.full((len(keys), 1), b"a", dtype="S1"),
+        ],
+        axis=1,
+    )[:, :15]
+    upper = (body >= b"A") & (body <= b"Z")
+    weights = 1 << np.arange(5)
+    flags = (upper.reshape(len(keys), 3, 5) * weights).sum(axis=2)
+    suffix = np.frombuffer(_SUFFIX.encode(), dtype="S1")[flags]
+    full = np.concatenate([body, suffix], axis=1)
+    return full.copy().view("S18").ravel().astype(str).astype(object)
+
+
+def make_ids(
+    entity: str, system: str, keys: np.ndarray, *, sf_prefix: str | None = None
+) -> np.ndarray:
     """Vector of ID strings for integer keys in one system (`canonical`, `salesforce`, `hubspot`)."""
     keys = np.asarray(keys, dtype=np.int64)
     if system == "salesforce":
         prefix = sf_prefix or SF_PREFIX[entity]
-        return np.array([sf_id(prefix, int(k)) for k in keys], dtype=object)
+        return sf_ids(prefix, keys) if len(keys) else np.array([], dtype=object)
     if system == "hubspot" and entity in HUBSPOT_BASE:
         return (HUBSPOT_BASE[entity] + keys * 3).astype(str).astype(object)
     fmt = CANONICAL_FORMAT[entity]

@@ -1,0 +1,237 @@
+"""Entity detection by file name and vendor presets: raw headers -> canonical columns.
+
+Values stay raw text here; only structural vendor quirks are resolved (which column feeds which
+canonical column, Salesforce Task/Event derivations, HubSpot association lists). Typing and
+validation belong to the cleaner.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assets.ingest.readers import RawFile
+from schemas import columns as C
+from schemas.columns import DEFAULT_PROBABILITY, STAGE_MAP
+
+__all__ = [
+    "DEFAULT_PROBABILITY",
+    "CanonicalFrame",
+    "detect_entity",
+    "map_stage",
+    "normalise_header",
+    "to_canonical",
+]
+
+_STEM_SUFFIXES = re.compile(r"(\.(csv|tsv|txt|xlsx|jsonl|zip|gz))+$", re.IGNORECASE)
+
+
+def normalise_header(name: str) -> str:
+    """Header key for matching: casefolded, BOM/outer spaces dropped, '_' and spaces alike."""
+    text = str(name).replace("\ufeff", "").strip().casefold()
+    return re.sub(r"[\s_]+", " ", text)
+
+
+def _stem(file_name: str) -> str:
+    return _STEM_SUFFIXES.sub("", PurePosixPath(file_name).name).casefold()
+
+
+def detect_entity(file_name: str, patterns: dict[str, list[str]] | None = None) -> str | None:
+    """Entity of a landing file from its (case-insensitive) stem, or None when nothing matches.
+
+    ``patterns`` (from the settings file) are tried first, as fnmatch patterns against both the
+    stem and the full file name, so exports named otherwise can be claimed explicitly.
+    """
+    stem, name = _stem(file_name), PurePosixPath(file_name).name.casefold()
+    for entity, extra in (patterns or {}).items():
+        for pattern in extra:
+            if fnmatch.fnmatchcase(stem, pattern.casefold()) or fnmatch.fnmatchcase(
+                name, pattern.casefold()
+            ):
+                return entity
+    for entity, builtin in C.FILE_PATTERNS.items():
+        if any(fnmatch.fnmatchcase(stem, pattern) for pattern in builtin):
+            return entity
+    return None
+
+
+@dataclass
+class CanonicalFrame:
+    """A raw file renamed to canonical columns (values still raw text)."""
+
+    entity: str
+    vendor_format: str  # 'canonical' | 'salesforce' | 'hubspot'
+    frame: pd.DataFrame
+    extra_columns: list[str]
+    missing_required: list[str]
+    owner_refs_are_names: bool
+    source_columns: dict[str, str] = field(default_factory=dict)  # canonical -> header used
+
+
+def _preset_maps(entity: str, aliases: dict[str, str]) -> dict[str, dict[str, str]]:
+    """{format: {normalised header: canonical}}; custom aliases apply to every format."""
+    canonical = {name: name for name in C.CANONICAL_COLUMNS[entity]}
+    canonical.update(C.CANONICAL_ALIASES.get(entity, {}))
+    maps = {"canonical": canonical}
+    for vendor, tables in C.VENDOR_COLUMNS.items():
+        maps[vendor] = dict(tables.get(entity, {}))
+    if entity == "activities":
+        sf_specials = [
+            *C.TASK_TYPE_COLUMNS,
+            *C.TASK_OCCURRED_COLUMNS,
+            *C.EVENT_OCCURRED_COLUMNS,
+            C.TASK_DURATION_SECONDS,
+            C.EVENT_DURATION_MINUTES,
+            C.WHAT_ID,
+        ]
+        maps["salesforce"].update(dict.fromkeys(sf_specials, ""))  # derived below
+    out = {}
+    for fmt, mapping in maps.items():
+        merged = {normalise_header(k): v for k, v in mapping.items()}
+        merged.update({normalise_header(k): v for k, v in aliases.items()})
+        out[fmt] = merged
+    return out
+
+
+def _choose_format(keys: list[str], maps: dict[str, dict[str, str]]) -> str:
+    """The preset matching most headers; ties go to canonical (then Salesforce)."""
+    scores = {fmt: sum(key in mapping for key in set(keys)) for fmt, mapping in maps.items()}
+    return max(scores, key=lambda fmt: (scores[fmt], fmt == "canonical", fmt == "salesforce"))
+
+
+def _first_id(values: pd.Series) -> pd.Series:
+    """'a;b;c' -> 'a' (HubSpot association lists)."""
+    arr = pa.array(values.astype("str"))
+    first = pc.list_element(pc.split_pattern(arr, ";"), 0)
+    return pd.Series(pc.utf8_trim_whitespace(first).to_pandas(), index=values.index, dtype="str")
+
+
+def to_canonical(
+    raw: RawFile, entity: str, *, aliases: dict[str, dict[str, str]] | None = None
+) -> CanonicalFrame:
+    """Rename ``raw``'s columns to the canonical names of ``entity`` using the best preset."""
+    frame = raw.frame if raw.frame is not None else pd.DataFrame()
+    labels = raw.columns or [f"c{i}" for i in range(len(raw.header))]
+    keys = [normalise_header(h) for h in raw.header]
+    maps = _preset_maps(entity, (aliases or {}).get(entity, {}))
+    fmt = _choose_format(keys, maps)
+    mapping = maps[fmt]
+    by_key: dict[str, tuple[str, str]] = {}
+    for label, key, header in zip(labels, keys, raw.header, strict=False):
+        by_key.setdefault(key, (label, header))
+    out: dict[str, pd.Series] = {}
+    used: dict[str, str] = {}
+    # Map order is priority order: the contract's "A, else B" alternatives, not file order.
+    for key, target in mapping.items():
+        if target and target not in out and key in by_key:
+            label, header = by_key[key]
+            out[target], used[target] = frame[label], header
+
+    owner_names = False
+    if fmt == "salesforce" and entity == "activities":
+        _salesforce_activity(frame, by_key, out, used)
+    if fmt == "hubspot":
+        for column in C.HUBSPOT_MULTI_ID_COLUMNS & out.keys():
+            out[column] = _first_id(out[column])
+        owner_names = any(normalise_header(h) in by_key for h in C.HUBSPOT_OWNER_COLUMNS)
+
+    canonical = pd.DataFrame(out, index=frame.index)
+    order = [c for c in C.CANONICAL_COLUMNS[entity] if c in canonical.columns]
+    canonical = canonical[order + [c for c in canonical.columns if c not in order]]
+    missing = [c for c in C.required_columns(entity) if c not in canonical.columns]
+    return CanonicalFrame(
+        entity=entity,
+        vendor_format=fmt,
+        frame=canonical,
+        extra_columns=sorted({h for h in raw.header if h not in set(used.values())}),
+        missing_required=missing,
+        owner_refs_are_names=owner_names,
+        source_columns=used,
+    )
+
+
+def _pick(
+    by_key: dict, frame: pd.DataFrame, headers: tuple[str, ...]
+) -> tuple[str, pd.Series] | None:
+    for header in headers:
+        hit = by_key.get(normalise_header(header))
+        if hit is not None:
+            return hit[1], frame[hit[0]]
+    return None
+
+
+def _salesforce_activity(
+    frame: pd.DataFrame, by_key: dict, out: dict[str, pd.Series], used: dict[str, str]
+) -> None:
+    """Task/Event: activity_type, occurred_at, duration_minutes, WhatId -> opportunity/account."""
+    is_event = any(normalise_header(h) in by_key for h in C.EVENT_MARKERS)
+    index = frame.index
+    if is_event:
+        out["activity_type"] = pd.Series("meeting", index=index, dtype="str")
+        occurred = _pick(by_key, frame, C.EVENT_OCCURRED_COLUMNS)
+        duration = _pick(by_key, frame, (C.EVENT_DURATION_MINUTES,))
+        if duration:
+            out["duration_minutes"], used["duration_minutes"] = duration[1], duration[0]
+    else:
+        subtype = _pick(by_key, frame, C.TASK_TYPE_COLUMNS)
+        if subtype:
+            out["activity_type"] = _task_type(subtype[1])
+            used["activity_type"] = subtype[0]
+        else:
+            out["activity_type"] = pd.Series("task", index=index, dtype="str")
+        occurred = _pick(by_key, frame, C.TASK_OCCURRED_COLUMNS)
+        seconds = _pick(by_key, frame, (C.TASK_DURATION_SECONDS,))
+        if seconds:
+            out["duration_minutes"] = _seconds_to_minutes(seconds[1])
+            used["duration_minutes"] = seconds[0]
+    if occurred:
+        out["occurred_at"], used["occurred_at"] = occurred[1], occurred[0]
+    what = _pick(by_key, frame, (C.WHAT_ID,))
+    if what:
+        text = what[1].astype("str").str.strip()
+        for prefix, column in C.SALESFORCE_KEY_PREFIXES.items():
+            hits = text.where(text.str.startswith(prefix, na=False))
+            if column in out:  # an explicit AccountId column wins; WhatId only fills gaps
+                hits = out[column].where(out[column].str.strip().fillna("") != "", hits)
+            out[column] = hits.astype("str")
+            used.setdefault(column, what[0])
+
+
+def _task_type(values: pd.Series) -> pd.Series:
+    lower = values.astype("str").str.strip().str.casefold()
+    mapped = lower.map(C.TASK_TYPE_VALUES)
+    out = mapped.where(mapped.notna(), "other")
+    return out.where(lower.notna() & (lower != ""), np.nan).astype("str")
+
+
+def _seconds_to_minutes(values: pd.Series) -> pd.Series:
+    """'90' -> '1.5'; non-numeric text passes through for the cleaner to flag."""
+    text = values.astype("str").str.strip()
+    numeric = text.str.fullmatch(r"\d+(?:\.\d+)?", na=False)
+    seconds = pd.to_numeric(text.where(numeric), errors="coerce")
+    minutes = pa.array((seconds / 60).to_numpy(), from_pandas=True).cast(pa.string())
+    as_text = pd.Series(minutes.to_pandas(), index=values.index, dtype="str")
+    return as_text.where(numeric, text).astype("str")
+
+
+def map_stage(raw: pd.Series, extra: dict[str, str] | None = None) -> pd.Series:
+    """Canonical stage for each raw stage text, NA when unknown.
+
+    Matching ignores case and spaces (and underscores); accepts canonical names, Salesforce labels
+    and HubSpot labels or internal ids. ``extra`` (settings file) adds or overrides names.
+    """
+    table = {_stage_key(k): v for k, v in STAGE_MAP.items()}
+    table.update({_stage_key(k): v for k, v in (extra or {}).items()})
+    keys = raw.astype("str").str.casefold().str.replace(r"[\s_]+", "", regex=True)
+    return keys.map(table).astype("str")
+
+
+def _stage_key(name: str) -> str:
+    return re.sub(r"[\s_]+", "", name.casefold())

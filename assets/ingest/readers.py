@@ -1,0 +1,600 @@
+"""Landing files -> raw string tables (:class:`RawFile`), one per file or archive member.
+
+Nothing is typed here: every cell stays the file's exact text so the cleaner can quarantine a bad
+value with the raw record. Records that cannot be split into the header's fields are kept in
+``RawFile.malformed`` with their 1-based record number, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import charset_normalizer
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pv
+import pyarrow.json as pj
+
+__all__ = [
+    "ArchiveLimits",
+    "FileError",
+    "RawFile",
+    "read_bytes",
+    "read_file",
+    "read_landing_day",
+]
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_LINES = 50
+_MALFORMED_COLUMNS = ["source_row", "detail", "raw_text"]
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Limits that make a zip 'unsafe_archive' (zip bombs, path tricks)."""
+
+    max_members: int = 1_000
+    max_total_bytes: int = 2 * 1024**3
+    max_ratio: float = 200.0
+
+
+@dataclass
+class FileError:
+    """A file-level failure: the whole file is unreadable."""
+
+    code: str  # empty_file | undecodable | corrupt_archive | unsafe_archive | unsupported_format
+    message: str
+
+
+@dataclass
+class RawFile:
+    """One landing file (or archive member) as raw text.
+
+    ``frame`` has one column per header position, named by ``columns`` (``c0``, ``c1``, ...:
+    unique even when header names repeat); ``header[i]`` is the file's name for ``columns[i]``.
+    """
+
+    source_file: str
+    name: str
+    sha256: str
+    encoding: str | None
+    delimiter: str | None
+    header: list[str]
+    frame: pd.DataFrame | None
+    source_row: pd.Series | None
+    malformed: pd.DataFrame
+    rows_read: int
+    error: FileError | None
+    columns: list[str] = field(default_factory=list)
+
+    def column_of(self, header_name: str) -> str | None:
+        """Frame label of the first column whose header is exactly ``header_name``."""
+        for label, name in zip(self.columns, self.header, strict=False):
+            if name == header_name:
+                return label
+        return None
+
+
+def _empty_malformed() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_row": pd.Series([], dtype="int64"),
+            "detail": pd.Series([], dtype="str"),
+            "raw_text": pd.Series([], dtype="str"),
+        }
+    )
+
+
+def _malformed_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
+    if not rows:
+        return _empty_malformed()
+    frame = pd.DataFrame(rows, columns=_MALFORMED_COLUMNS)
+    return frame.astype({"source_row": "int64", "detail": "str", "raw_text": "str"})
+
+
+def _failed(source_file: str, name: str, data: bytes, error: FileError) -> RawFile:
+    return RawFile(
+        source_file=source_file,
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        encoding=None,
+        delimiter=None,
+        header=[],
+        frame=None,
+        source_row=None,
+        malformed=_empty_malformed(),
+        rows_read=0,
+        error=error,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding and delimiter
+# --------------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, source_file: str) -> tuple[str, str] | FileError:
+    """(text, encoding) by BOM, then strict UTF-8, then GB18030 vs cp1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            return _undecodable(source_file, exc.start + 3, "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            return _undecodable(source_file, exc.start, "utf-16")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_offset = exc.start
+    decoded = {}
+    for encoding in ("gb18030", "cp1252"):
+        try:
+            decoded[encoding] = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    if len(decoded) == 2:
+        best = charset_normalizer.from_bytes(data, cp_isolation=list(decoded)).best()
+        choice = best.encoding if best is not None and best.encoding in decoded else "cp1252"
+        choice = "gb18030" if best is not None and best.encoding == "gb18030" else choice
+        return decoded[choice], choice
+    if decoded:
+        encoding, text = next(iter(decoded.items()))
+        return text, encoding
+    return _undecodable(source_file, utf8_offset, "UTF-8, GB18030 or cp1252")
+
+
+def _undecodable(source_file: str, offset: int, tried: str) -> FileError:
+    return FileError(
+        "undecodable",
+        f"{source_file}: cannot decode as {tried}; first bad byte at offset {offset}",
+    )
+
+
+def _strip_quoted(line: str) -> str:
+    """Drop quoted segments so delimiters inside quotes are not counted."""
+    parts = line.split('"')
+    return "".join(parts[::2])
+
+
+def sniff_delimiter(text: str, default: str = ",") -> str:
+    """Pick the delimiter among , ; TAB | that splits the first lines most consistently."""
+    lines = [_strip_quoted(line) for line in text[:65_536].splitlines()[:_SNIFF_LINES] if line]
+    if not lines:
+        return default
+    best, best_score = default, (0.0, 0)
+    for delimiter in DELIMITERS:
+        counts = [line.count(delimiter) for line in lines]
+        if counts[0] == 0:
+            continue
+        consistent = sum(c == counts[0] for c in counts) / len(counts)
+        score = (consistent, counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Delimited text
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_header(text: str, delimiter: str) -> tuple[list[str], int]:
+    """(header names, character length of the header record incl. its line break)."""
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream, delimiter=delimiter)
+    header = next(reader, [])
+    return header, stream.tell() if header else len(text)
+
+
+def _odd_quote_line(text: str) -> int | None:
+    """Physical line index of an unterminated quote, or None when quotes balance.
+
+    Lines with an odd number of quotes open or close a multi-line field; pairing them in order
+    leaves the broken one unpaired. Only those (rare) lines are visited.
+    """
+    if text.count('"') % 2 == 0:
+        return None
+    lines = text.split("\n")
+    counts = np.fromiter((line.count('"') for line in lines), dtype=np.int64, count=len(lines))
+    return int(np.flatnonzero(counts % 2)[-1])
+
+
+@dataclass
+class _Table:
+    frame: pd.DataFrame
+    source_row: np.ndarray
+    malformed: list[tuple[int, str, str]]
+
+
+def _arrow_read(
+    body: bytes, labels: list[str], delimiter: str, threads: bool
+) -> tuple[pa.Table, list]:
+    invalid: list = []
+
+    def keep(row: pv.InvalidRow) -> str:
+        invalid.append(row)
+        return "skip"
+
+    table = pv.read_csv(
+        io.BytesIO(body),
+        read_options=pv.ReadOptions(column_names=labels, use_threads=threads),
+        parse_options=pv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=b'"' in body, invalid_row_handler=keep
+        ),
+        convert_options=pv.ConvertOptions(
+            column_types=dict.fromkeys(labels, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, invalid
+
+
+def _read_records(body: str, labels: list[str], delimiter: str, first_record: int) -> _Table:
+    """Parse header-less records; record numbers start at ``first_record``."""
+    broken = _odd_quote_line(body)
+    if broken is not None:
+        return _split_at_broken_quote(body, labels, delimiter, first_record, broken)
+    data = body.encode("utf-8")
+    if not data.strip():
+        return _Table(_empty_frame(labels), np.zeros(0, np.int64), [])
+    table, invalid = _arrow_read(data, labels, delimiter, threads=True)
+    if invalid and any(row.number is None for row in invalid):
+        # Threaded parsing cannot number rows; re-read the (rare) malformed file serially.
+        table, invalid = _arrow_read(data, labels, delimiter, threads=False)
+    malformed = [
+        (
+            first_record + row.number - 1,
+            f"malformed_line: expected {row.expected_columns} fields, got {row.actual_columns}",
+            row.text,
+        )
+        for row in invalid
+    ]
+    bad = np.array([row.number - 1 for row in invalid], dtype=np.int64)
+    records = np.arange(table.num_rows + len(bad), dtype=np.int64)
+    good = np.setdiff1d(records, bad, assume_unique=True) + first_record
+    frame = table.to_pandas()
+    frame = frame.astype(dict.fromkeys(frame.columns, "str"))
+    return _Table(frame, good, malformed)
+
+
+def _split_at_broken_quote(
+    body: str, labels: list[str], delimiter: str, first_record: int, broken: int
+) -> _Table:
+    """An unterminated quote would swallow the rest of the file: keep that one line as
+    malformed and parse what comes before and after it separately."""
+    lines = body.split("\n")
+    before = _read_records("\n".join(lines[:broken]) + "\n", labels, delimiter, first_record)
+    number = first_record + len(before.frame) + len(before.malformed)
+    bad = (number, "malformed_line: unterminated quote", lines[broken].rstrip("\r"))
+    after = _read_records("\n".join(lines[broken + 1 :]), labels, delimiter, number + 1)
+    return _Table(
+        pd.concat([before.frame, after.frame], ignore_index=True),
+        np.concatenate([before.source_row, after.source_row]),
+        [*before.malformed, bad, *after.malformed],
+    )
+
+
+def _empty_frame(labels: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({label: pd.Series([], dtype="str") for label in labels})
+
+
+def _labels(header: list[str]) -> list[str]:
+    return [f"c{i}" for i in range(len(header))]
+
+
+def _read_delimited(data: bytes, source_file: str, name: str) -> RawFile:
+    decoded = _decode(data, source_file)
+    if isinstance(decoded, FileError):
+        return _failed(source_file, name, data, decoded)
+    text, encoding = decoded
+    default = "\t" if name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    delimiter = sniff_delimiter(text, default)
+    header, consumed = _parse_header(text, delimiter)
+    header = [h.lstrip("\ufeff") for h in header]
+    labels = _labels(header)
+    table = _read_records(text[consumed:], labels, delimiter, first_record=1)
+    return _raw_file(source_file, name, data, encoding, delimiter, header, labels, table)
+
+
+def _raw_file(
+    source_file: str,
+    name: str,
+    data: bytes,
+    encoding: str | None,
+    delimiter: str | None,
+    header: list[str],
+    labels: list[str],
+    table: _Table,
+) -> RawFile:
+    frame = table.frame.reset_index(drop=True)
+    return RawFile(
+        source_file=source_file,
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
+        delimiter=delimiter,
+        header=header,
+        frame=frame,
+        source_row=pd.Series(table.source_row, dtype="int64"),
+        malformed=_malformed_frame(sorted(table.malformed)),
+        rows_read=len(frame) + len(table.malformed),
+        error=None,
+        columns=labels,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# xlsx and jsonl
+# --------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    """Spreadsheet cell -> text: ints without '.0', float repr, ISO datetimes/dates."""
+    if value is None or value == "":
+        return None if value is None else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:19] if "T" in text else text
+    return str(value)
+
+
+def _read_xlsx(data: bytes, source_file: str, name: str) -> RawFile:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        return _failed(
+            source_file, name, data, FileError("corrupt_archive", f"{source_file}: {exc}")
+        )
+    if not rows:
+        return _failed(source_file, name, data, FileError("empty_file", f"{source_file}: no rows"))
+    header = [_cell_text(v) or "" for v in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    labels, width = _labels(header), len(header)
+    kept, numbers, malformed = [], [], []
+    for number, row in enumerate(rows[1:], start=1):
+        cells = [_cell_text(v) for v in row]
+        if all(c in (None, "") for c in cells):
+            continue  # Excel's trailing/blank rows are formatting, not records
+        if any(c not in (None, "") for c in cells[width:]):
+            detail = f"malformed_line: expected {width} fields, got {len(cells)}"
+            malformed.append((number, detail, ",".join(c or "" for c in cells)))
+            continue
+        kept.append(cells[:width] + [None] * (width - len(cells)))
+        numbers.append(number)
+    frame = pd.DataFrame(kept, columns=labels, dtype="str") if kept else _empty_frame(labels)
+    table = _Table(frame, np.array(numbers, dtype=np.int64), malformed)
+    return _raw_file(source_file, name, data, None, None, header, labels, table)
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _read_jsonl(data: bytes, source_file: str, name: str) -> RawFile:
+    decoded = _decode(data, source_file)
+    if isinstance(decoded, FileError):
+        return _failed(source_file, name, data, decoded)
+    text, encoding = decoded
+    fast = _jsonl_arrow(text)
+    if fast is not None:
+        header, frame = fast
+        numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
+        labels = _labels(header)
+        frame.columns = labels
+        table = _Table(frame, numbers, [])
+        return _raw_file(source_file, name, data, encoding, None, header, labels, table)
+    return _jsonl_python(text, source_file, name, data, encoding)
+
+
+def _jsonl_arrow(text: str) -> tuple[list[str], pd.DataFrame] | None:
+    """Whole-file Arrow parse when every line is a flat object of scalars; else None."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        table = pj.read_json(io.BytesIO("\n".join(lines).encode("utf-8")))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != len(lines):
+        return None
+    columns = {}
+    for column_name, column in zip(table.column_names, table.columns, strict=True):
+        if not (
+            pa.types.is_string(column.type)
+            or pa.types.is_integer(column.type)
+            or pa.types.is_boolean(column.type)
+        ):
+            return None  # floats/nested values: let json.dumps give their exact JSON text
+        columns[column_name] = column.cast(pa.string()).to_pandas().astype("str")
+    return list(table.column_names), pd.DataFrame(columns)
+
+
+def _jsonl_python(text: str, source_file: str, name: str, data: bytes, encoding: str) -> RawFile:
+    records, numbers, malformed, header = [], [], [], {}
+    number = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            malformed.append((number, f"malformed_line: invalid JSON ({exc.msg})", line))
+            continue
+        if not isinstance(record, dict):
+            malformed.append((number, "malformed_line: not a JSON object", line))
+            continue
+        header.update(dict.fromkeys(record))
+        records.append(record)
+        numbers.append(number)
+    names = list(header)
+    labels = _labels(names)
+    columns = {
+        label: pd.Series([_json_text(r.get(key)) for r in records], dtype="str")
+        for label, key in zip(labels, names, strict=True)
+    }
+    frame = pd.DataFrame(columns) if records else _empty_frame(labels)
+    table = _Table(frame, np.array(numbers, dtype=np.int64), malformed)
+    return _raw_file(source_file, name, data, encoding, None, names, labels, table)
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch, gzip and zip
+# --------------------------------------------------------------------------------------------
+
+
+def _kind(name: str) -> str | None:
+    lower = name.lower().removesuffix(".gz")
+    if lower.endswith(TEXT_SUFFIXES):
+        return "text"
+    for kind in ("xlsx", "jsonl", "zip"):
+        if lower.endswith("." + kind) and not (kind == "zip" and name.lower().endswith(".gz")):
+            return kind
+    return None
+
+
+def read_bytes(data: bytes, source_file: str, name: str) -> RawFile:
+    """Parse one (non-archive) file's bytes; ``name`` decides the format by its suffix."""
+    if not data:
+        return _failed(source_file, name, data, FileError("empty_file", f"{source_file}: 0 bytes"))
+    kind = _kind(name)
+    payload = data
+    if name.lower().endswith(".gz"):
+        try:
+            payload = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            error = FileError("corrupt_archive", f"{source_file}: bad gzip data ({exc})")
+            return _failed(source_file, name, data, error)
+        if not payload:
+            error = FileError("empty_file", f"{source_file}: 0 bytes after gunzip")
+            return _failed(source_file, name, data, error)
+    readers = {"text": _read_delimited, "xlsx": _read_xlsx, "jsonl": _read_jsonl}
+    if kind not in readers:
+        error = FileError("unsupported_format", f"{source_file}: unsupported file type")
+        return _failed(source_file, name, data, error)
+    raw = readers[kind](payload, source_file, name)
+    raw.sha256 = hashlib.sha256(data).hexdigest()
+    return raw
+
+
+def _ignored(name: str) -> bool:
+    return PurePosixPath(name).name.startswith((".", "_"))
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    """Why a member may not be extracted, or None."""
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return f"absolute path {info.filename!r}"
+    if ".." in name.split("/"):
+        return f"path traversal in {info.filename!r}"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return f"symlink member {info.filename!r}"
+    return None
+
+
+def _check_archive(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> str | None:
+    if len(infos) > limits.max_members:
+        return f"{len(infos)} members (limit {limits.max_members})"
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_total_bytes:
+        return f"{total} bytes uncompressed (limit {limits.max_total_bytes})"
+    for info in infos:
+        reason = _unsafe_member(info)
+        if reason:
+            return reason
+        if info.file_size / max(info.compress_size, 1) > limits.max_ratio:
+            return f"compression ratio of {info.filename!r} above {limits.max_ratio:g}"
+    return None
+
+
+def _read_zip(data: bytes, source_file: str, name: str, limits: ArchiveLimits) -> list[RawFile]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        error = FileError("corrupt_archive", f"{source_file}: not a readable zip ({exc})")
+        return [_failed(source_file, name, data, error)]
+    reason = _check_archive(infos, limits)
+    if reason:
+        error = FileError("unsafe_archive", f"{source_file}: unsafe archive: {reason}")
+        return [_failed(source_file, name, data, error)]
+    members = [i for i in infos if not i.is_dir() and not _ignored(i.filename)]
+    members = [i for i in members if "__MACOSX/" not in i.filename]
+    out = []
+    for info in members:
+        member_file = f"{source_file}/{info.filename.replace(chr(92), '/')}"
+        member_name = PurePosixPath(info.filename.replace("\\", "/")).name
+        try:
+            with archive.open(info) as handle:
+                # Trust the bytes, not the header: stop reading past the declared size.
+                payload = handle.read(info.file_size + 1)
+        except (zipfile.BadZipFile, OSError, zlib.error, EOFError) as exc:
+            error = FileError("corrupt_archive", f"{member_file}: cannot extract ({exc})")
+            return [_failed(source_file, name, data, error)]
+        if len(payload) > info.file_size:
+            error = FileError("unsafe_archive", f"{member_file}: larger than its declared size")
+            return [_failed(source_file, name, data, error)]
+        if _kind(member_name) == "zip":
+            error = FileError("unsupported_format", f"{member_file}: nested archives are not read")
+            out.append(_failed(member_file, member_name, payload, error))
+            continue
+        out.append(read_bytes(payload, member_file, member_name))
+    return out
+
+
+def read_file(
+    path: Path, landing_root: Path, *, limits: ArchiveLimits | None = None
+) -> list[RawFile]:
+    """Read one landing file; a zip yields one :class:`RawFile` per member (or one failure)."""
+    limits = limits or ArchiveLimits()
+    source_file = Path(path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
+    data = Path(path).read_bytes()
+    if _kind(path.name) == "zip" and data:
+        return _read_zip(data, source_file, path.name, limits)
+    return [read_bytes(data, source_file, path.name)]
+
+
+def read_landing_day(
+    day_dir: Path, landing_root: Path, *, limits: ArchiveLimits | None = None
+) -> list[RawFile]:
+    """Every file of one landing day (sorted by path), skipping names starting with '.' or '_'."""
+    day_dir = Path(day_dir)
+    files = sorted(
+        p
+        for p in day_dir.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(day_dir).parts)
+    )
+    out: list[RawFile] = []
+    for path in files:
+        out.extend(read_file(path, landing_root, limits=limits))
+    return out

@@ -1,0 +1,195 @@
+"""Customer segments: K-means on as-of RFM + engagement features, named from centroid profiles.
+
+Accounts with at least one completed order are clustered; the others are `prospect`. The features
+(`SEGMENT_FEATURES`) are log1p'd (heavy tails) and robust-scaled (median/IQR, so a few giant
+accounts do not squash everyone else), then K-means (n_init=10, fixed random_state) runs for each k
+in k_range and the k with the best silhouette wins.
+
+Segment IDs carry no stored state: each cluster is *named* from the medians of its members with
+fixed rules (`segment_name`), and the ID is the slug of the name. The same kind of customer thus
+gets the same ID day after day, whatever the arbitrary K-means label numbers are.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import DBSCAN, KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import RobustScaler
+
+from assets.model_logic import charts
+from assets.model_logic.clv import customer_lifetime_value, key_accounts
+from assets.model_logic.features import SEGMENT_FEATURES, FeatureInputs, features_at
+from assets.model_logic.output import ModelOutput
+from assets.state_logic import Snapshot
+from schemas import TABLES, conform
+
+PROSPECT = "prospect"
+DORMANT_DAYS = 365
+"""No completed order in the last year: dormant."""
+AT_RISK_MIN_DAYS = 90
+"""At risk: the last order is older than 90 days and than twice the usual gap between orders."""
+OCCASIONAL_MAX_ORDERS = 4
+"""Active customers with fewer orders a year than this (less than quarterly) are occasional."""
+NEW_TENURE_DAYS = 180
+HIGH_VALUE_QUANTILE = 0.8
+"""A segment is high value when its median last-year revenue reaches this quantile of the
+last-year revenue of all customers who bought in the last year."""
+OUTLIER_QUANTILE = 0.95
+"""DBSCAN eps = this quantile of the distances to the min_samples-th nearest neighbour."""
+SILHOUETTE_SAMPLE = 3000
+WIN_RATE_WEIGHT = 0.5
+"""Win rate enters the clustering at half weight: with the few closed deals a customer usually
+has it moves in big discrete steps (1/4 -> 2/4) that, robust-scaled, would otherwise split
+behaviourally identical customers into separate segments."""
+
+
+def clustering_matrix(features: pd.DataFrame) -> np.ndarray:
+    """log1p of the non-negative features, win rate filled with the median (no closed deal is no
+    evidence, not a zero win rate), robust-scaled, win rate down-weighted (WIN_RATE_WEIGHT)."""
+    frame = features[SEGMENT_FEATURES].astype("float64").copy()
+    for name in SEGMENT_FEATURES:
+        if name != "win_rate":
+            frame[name] = np.log1p(frame[name].fillna(0.0).clip(lower=0))
+    median = frame["win_rate"].median()
+    frame["win_rate"] = frame["win_rate"].fillna(0.0 if pd.isna(median) else median)
+    x = RobustScaler().fit_transform(frame.to_numpy())
+    x[:, SEGMENT_FEATURES.index("win_rate")] *= WIN_RATE_WEIGHT
+    return x
+
+
+def choose_k(x: np.ndarray, k_range: tuple[int, int], random_state: int) -> tuple[np.ndarray, int, float]:
+    """K-means labels for the k in k_range with the best silhouette (ties: the smaller k)."""
+    n_distinct = len(np.unique(x.round(9), axis=0))
+    best: tuple[float, int, np.ndarray] | None = None
+    for k in range(k_range[0], k_range[1] + 1):
+        if k >= n_distinct:
+            break
+        labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(x)
+        sample = min(len(x), SILHOUETTE_SAMPLE)
+        score = float(silhouette_score(x, labels, sample_size=sample, random_state=random_state))
+        if best is None or score > best[0] + 1e-12:
+            best = (score, k, labels)
+    if best is None:  # too few distinct customers to cluster: one segment
+        return np.zeros(len(x), dtype=int), 1, float("nan")
+    return best[2], best[1], best[0]
+
+
+def segment_name(profile: pd.Series, high_value: float) -> str:
+    """Readable name from a cluster's medians (recency_days, frequency, monetary, tenure_days)."""
+    recency, frequency, monetary = profile["recency_days"], profile["frequency"], profile["monetary"]
+    valuable = monetary >= high_value > 0
+    if recency > DORMANT_DAYS:
+        return "dormant"
+    usual_gap = 365.0 / max(frequency, 1.0)
+    if recency > max(AT_RISK_MIN_DAYS, 2.0 * usual_gap):
+        return "high value, at risk" if valuable else "at risk"
+    if profile["tenure_days"] < NEW_TENURE_DAYS:
+        return "new"
+    if valuable:
+        return "high value, active"
+    if frequency < OCCASIONAL_MAX_ORDERS:
+        return "occasional"
+    return "regular, active"
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def name_clusters(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
+    """Cluster label -> unique name. Duplicate names are told apart deterministically: the
+    cluster with the higher median revenue keeps the plain name, the next gets ' (2)', ..."""
+    active = features.loc[features["monetary"] > 0, "monetary"]
+    high_value = float(active.quantile(HIGH_VALUE_QUANTILE)) if len(active) else 0.0
+    medians = features.groupby(labels)[["recency_days", "frequency", "monetary", "tenure_days"]].median()
+    medians["name"] = [segment_name(row, high_value) for _, row in medians.iterrows()]
+    medians = medians.sort_values(["name", "monetary", "frequency", "recency_days"], ascending=[True, False, False, True])
+    names: dict[int, str] = {}
+    for name, group in medians.groupby("name", sort=True):
+        for rank, label in enumerate(group.index):
+            names[int(label)] = name if rank == 0 else f"{name} ({rank + 1})"
+    return names
+
+
+def dbscan_outliers(x: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """DBSCAN noise on the clustering matrix. min_samples = 2 x features (the usual rule), at most
+    a tenth of the customers (at least 3); eps = the OUTLIER_QUANTILE quantile of the distance to
+    the min_samples-th neighbour (the k-distance 'knee' taken as a quantile, so roughly the 5%
+    most isolated points can be noise)."""
+    n = len(x)
+    if n < 4:
+        return np.zeros(n, dtype=bool), {"eps": float("nan"), "min_samples": 0}
+    min_samples = int(max(3, min(2 * x.shape[1], n // 10)))
+    distances, _ = NearestNeighbors(n_neighbors=min_samples).fit(x).kneighbors(x)
+    eps = max(float(np.quantile(distances[:, -1], OUTLIER_QUANTILE)), 1e-6)
+    labels = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(x)
+    return labels == -1, {"eps": eps, "min_samples": min_samples}
+
+
+def build_customer_segments(
+    snap: Snapshot,
+    *,
+    k_range: tuple[int, int] = (3, 8),
+    key_account_revenue: float = 5_000_000.0,
+    key_account_years: int = 3,
+    random_state: int = 0,
+) -> ModelOutput:
+    """customer_segments as of D (see module docstring), with k, silhouette, sizes and the
+    profile table as metadata and a segment-profile heatmap."""
+    inputs = FeatureInputs.from_snapshot(snap)
+    features = features_at(inputs, inputs.as_of)
+    buyers = features[features["orders_total"] > 0]
+    segment = pd.Series(PROSPECT, index=features.index, dtype="str")
+    outlier = pd.Series(False, index=features.index)
+    k, silhouette, dbscan = 0, float("nan"), {"eps": float("nan"), "min_samples": 0}
+    if len(buyers):
+        x = clustering_matrix(buyers)
+        labels, k, silhouette = choose_k(x, k_range, random_state)
+        names = name_clusters(buyers, labels)
+        segment.loc[buyers.index] = [slug(names[int(label)]) for label in labels]
+        names_by_id = {slug(n): n for n in names.values()}
+        noise, dbscan = dbscan_outliers(x)
+        outlier.loc[buyers.index] = noise
+    else:
+        names_by_id = {}
+    names_by_id[PROSPECT] = PROSPECT
+    clv, lifetimes = customer_lifetime_value(features, segment, inputs)
+    clv = clv.where(segment != PROSPECT, 0.0)
+    table = features[SEGMENT_FEATURES].assign(
+        segment_id=segment,
+        segment_name=segment.map(names_by_id),
+        clv=clv,
+        is_key_account=key_accounts(features, inputs.as_of, revenue=key_account_revenue, years=key_account_years),
+        is_outlier=outlier,
+    )
+    table = table.reset_index().sort_values("account_id", kind="stable")
+    table = conform(table, TABLES["customer_segments"])
+
+    profile = table.groupby("segment_name")[[*SEGMENT_FEATURES, "clv"]].median()
+    profile.insert(0, "customers", table.groupby("segment_name").size())
+    profile = profile.sort_values("customers", ascending=False, kind="stable")
+    metadata: dict[str, object] = {
+        "k": int(k),
+        "silhouette": silhouette,
+        "customers_clustered": len(buyers),
+        "prospects": int((segment == PROSPECT).sum()),
+        "sizes": {str(s): int(n) for s, n in table["segment_id"].value_counts().sort_index().items()},
+        "lifetime_years_by_segment": lifetimes,
+        "key_accounts": int(table["is_key_account"].sum()),
+        "outliers": int(table["is_outlier"].sum()),
+        "dbscan_eps": dbscan["eps"],
+        "dbscan_min_samples": int(dbscan["min_samples"]),
+        "profile": profile.round(2).to_markdown(),
+    }
+    chart_rows = profile.drop(columns=["customers"])
+    chart_rows.index = [f"{name} ({int(n)})" for name, n in zip(profile.index, profile["customers"], strict=True)]
+    return ModelOutput(
+        tables={"customer_segments": table},
+        metadata=metadata,
+        charts={"segment_profiles": charts.segment_profile_chart(chart_rows)},
+    )

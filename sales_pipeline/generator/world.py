@@ -1,0 +1,593 @@
+"""The simulated company: reps, accounts, contacts, campaigns, deals, orders, activities, targets, fx.
+
+Everything is vectorised over (account x day) grids with one numpy Generator, so a seed fixes the
+world. Each entity is a typed frame holding every *version* of every record; `_t` is the day index
+(0 = first history day) of the version's `updated_at`. Planted truth (archetypes, churn) lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from sales_pipeline.generator import catalog as cat
+from sales_pipeline.generator.ids import make_ids
+
+MINUTE = np.timedelta64(1, "m")
+
+
+@dataclass
+class World:
+    """Every version of every record, plus the planted truth."""
+
+    start: date
+    history_start: date
+    n_days: int
+    """history days + landing days; day index t is history_start + t."""
+    systems: dict[str, str]
+    """rep/account system names present in the run (canonical, salesforce, hubspot)."""
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    truth: pd.DataFrame | None = None
+
+    def day(self, t: int) -> date:
+        return self.history_start + timedelta(days=int(t))
+
+
+def _ts(base: np.datetime64, t: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """Minute-resolution UTC timestamps (HubSpot exports carry minutes only, so nothing finer)."""
+    return (base + t.astype("timedelta64[D]") + minutes.astype("timedelta64[m]")).astype(
+        "datetime64[us]"
+    )
+
+
+def _work_minutes(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(8 * 60, 18 * 60, size=n)
+
+
+def _reps(rng: np.random.Generator, accounts: int, mode: str) -> pd.DataFrame:
+    """A VP, one manager per region and field reps per region (8-15 people)."""
+    per_region = int(np.clip(accounts // 150, 1, 2))
+    rows = [("VP Sales", "Leadership", "North America", -1)]
+    for r, region in enumerate(cat.REGIONS):
+        rows.append(("manager", "Management", region, 0))
+        for k in range(per_region + (1 if region in ("North America", "EMEA") else 0)):
+            rows.append(("rep", cat.REP_TEAMS[(r + k) % len(cat.REP_TEAMS)], region, 1 + r * 10))
+    n = len(rows)
+    names = rng.choice(len(cat.FIRST_NAMES) * len(cat.LAST_NAMES), size=n, replace=False)
+    reps = pd.DataFrame(
+        {
+            "role": [r[0] for r in rows],
+            "team": [r[1] for r in rows],
+            "region": [r[2] for r in rows],
+            "rep_name": [
+                f"{cat.FIRST_NAMES[i // len(cat.LAST_NAMES)]} {cat.LAST_NAMES[i % len(cat.LAST_NAMES)]}"
+                for i in names
+            ],
+        }
+    )
+    # Managers are the rows whose role is manager; map each rep to its region's manager.
+    manager_pos = {reg: i for i, (role, _, reg, _) in enumerate(rows) if role == "manager"}
+    reps["manager_pos"] = [
+        (-1 if role == "VP Sales" else 0 if role == "manager" else manager_pos[reg])
+        for role, _, reg, _ in rows
+    ]
+    # In mixed mode the EMEA and LATAM field teams work in a HubSpot portal (an acquired unit).
+    if mode == "mixed":
+        reps["system"] = np.where(
+            (reps["role"] == "rep") & reps["region"].isin(["EMEA", "LATAM"]),
+            "hubspot",
+            "salesforce",
+        )
+    else:
+        reps["system"] = {
+            "canonical": "canonical",
+            "salesforce": "salesforce",
+            "hubspot": "hubspot",
+        }[mode]
+    reps["key"] = np.arange(n)
+    return reps
+
+
+def _ids_by_system(entity: str, keys: np.ndarray, systems: np.ndarray, **kw) -> np.ndarray:
+    out = np.empty(len(keys), dtype=object)
+    for system in np.unique(systems):
+        mask = systems == system
+        out[mask] = make_ids(entity, str(system), keys[mask], **kw)
+    return out
+
+
+def _account_names(rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:
+    n = len(countries)
+    heads = rng.integers(0, len(cat.NAME_HEADS), n)
+    tails = rng.integers(0, len(cat.NAME_TAILS), n)
+    names = np.array(
+        [
+            f"{cat.NAME_HEADS[h]} {cat.NAME_TAILS[t]} {cat.LEGAL.get(c, 'Ltd')} {i + 1}"
+            for i, (h, t, c) in enumerate(zip(heads, tails, countries, strict=True))
+        ],
+        dtype=object,
+    )
+    cn = np.flatnonzero(countries == "CN")
+    names[cn] = [f"{cat.CN_CITIES[i % 6]}{cat.CN_WORDS[(i // 6) % 6]}有限公司{i + 1}号" for i in cn]
+    special = rng.choice(n, size=min(len(cat.SPECIAL_NAMES), max(1, n // 40)), replace=False)
+    for j, i in enumerate(special):
+        if countries[i] != "CN":
+            names[i] = f"{cat.SPECIAL_NAMES[j]} {i + 1}"
+    return names
+
+
+def _fx(rng: np.random.Generator, first: np.datetime64, n_days: int) -> pd.DataFrame:
+    """Daily random-walk rates from `first` for each non-reporting currency."""
+    parts = []
+    dates = first + np.arange(n_days).astype("timedelta64[D]")
+    for cur in cat.FX_CURRENCIES:
+        walk = np.exp(np.cumsum(rng.normal(0, 0.003, n_days)))
+        parts.append(
+            pd.DataFrame(
+                {"rate_date": dates, "currency": cur, "rate": np.round(cat.FX_START[cur] * walk, 6)}
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def build_world(
+    *, seed: int, start: date, days: int, history_days: int, accounts: int, mode: str
+) -> World:
+    """Simulate `history_days + days` days of the company. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    h0 = start - timedelta(days=history_days)
+    T = history_days + days
+    base = np.datetime64(h0, "D")
+    world = World(start=start, history_start=h0, n_days=T, systems={})
+
+    # --- reps ---
+    reps = _reps(rng, accounts, mode)
+    reps["rep_id"] = _ids_by_system("reps", reps["key"].to_numpy(), reps["system"].to_numpy())
+    reps["manager_id"] = [reps["rep_id"].iat[m] if m >= 0 else None for m in reps["manager_pos"]]
+    reps["is_active"] = True
+    reps["updated_at"] = np.datetime64(h0 - timedelta(days=30), "us") + np.timedelta64(9 * 60, "m")
+    reps["_t"] = -30
+    field_reps = reps[reps["role"] == "rep"]
+    # One rep leaves half way through: a second version with is_active false.
+    leaver = field_reps.iloc[int(rng.integers(len(field_reps)))].copy()
+    leave_t = history_days + max(1, days // 2)
+    leaver["is_active"] = False
+    leaver["_t"] = leave_t
+    leaver["updated_at"] = _ts(base, np.array([leave_t]), np.array([17 * 60]))[0]
+    reps = pd.concat([reps, leaver.to_frame().T], ignore_index=True).astype(
+        {"is_active": bool, "_t": int}
+    )
+
+    # --- accounts ---
+    n = accounts
+    names = list(cat.ARCHETYPES)
+    shares = np.array([cat.ARCHETYPES[a][0] for a in names])
+    arche_idx = rng.choice(len(names), size=n, p=shares / shares.sum())
+    params = np.array([cat.ARCHETYPES[a][1:] for a in names])[arche_idx]
+    order_rate, aov, act_rate, opp_rate = params.T
+    region = rng.choice(cat.REGIONS, size=n, p=cat.REGION_WEIGHTS)
+    country = np.empty(n, dtype=object)
+    for reg in cat.REGIONS:
+        mask = region == reg
+        codes, w = zip(*cat.COUNTRIES[reg], strict=True)
+        country[mask] = rng.choice(codes, size=int(mask.sum()), p=np.array(w) / sum(w))
+    currency = np.array([cat.COUNTRY_CURRENCY.get(c, "USD") for c in country], dtype=object)
+    owner_pos = np.empty(n, dtype=np.int64)
+    for reg in cat.REGIONS:
+        mask = region == reg
+        pool = field_reps.index[field_reps["region"] == reg].to_numpy()
+        owner_pos[mask] = rng.choice(pool, size=int(mask.sum()))
+    system = reps["system"].to_numpy()[owner_pos]
+    # Tenure: most customers predate the history; champions are old, some accounts are new.
+    created_t = -rng.integers(30, 2200, size=n)
+    new_mask = (
+        (rng.random(n) < 0.10)
+        & (arche_idx != names.index("dormant"))
+        & (arche_idx != names.index("champion"))
+        & (arche_idx != names.index("at_risk"))
+    )
+    created_t[new_mask] = rng.integers(0, max(1, T - 20), size=int(new_mask.sum()))
+    created_t[arche_idx == names.index("champion")] -= 1100
+    churn_t = np.full(n, np.iinfo(np.int64).max)
+    at_risk = arche_idx == names.index("at_risk")
+    # Churn dates spread over the last four months and up to 60 days past the end (still declining
+    # then): at the end some at-risk accounts have churned, the rest are fading. Churning long
+    # before the end would make them look dormant and blur the archetypes.
+    lo = max(T - 90, int(T * 0.35))
+    churn_t[at_risk] = rng.integers(lo, T + 60, size=int(at_risk.sum()))
+    acc_factor = rng.lognormal(0, 0.2, n)
+    account_ids = _ids_by_system("accounts", np.arange(n), system)
+
+    # --- order / activity intensity grids (account x day) ---
+    t = np.arange(T)
+    # datetime64[D] counts from 1970-01-01, a Thursday (weekday 3 with Monday = 0).
+    dow = (np.datetime64(h0, "D").astype(np.int64) + t + 3) % 7
+    weekday = np.array(cat.WEEKDAY)[dow]
+    trend = 1.0 + 0.6 * t / max(T, 1)
+    alive = t[None, :] >= created_t[:, None]
+    # Declining engagement over the 90 days before churn, nothing after it.
+    to_churn = (churn_t[:, None] - t[None, :]).astype(float)
+    decline = np.clip(to_churn / cat.CHURN_WINDOW_DAYS, 0.08, 1.0) * (to_churn > 0)
+    intensity = alive * decline * (acc_factor[:, None] * weekday[None, :] * trend[None, :])
+    order_counts = rng.poisson(order_rate[:, None] * intensity)
+    act_counts = rng.poisson(act_rate[:, None] * alive * decline * weekday[None, :])
+    opp_counts = rng.poisson(opp_rate[:, None] * alive * np.clip(decline * 1.5, 0, 1))
+
+    products_pref = rng.dirichlet(np.array(cat.PRODUCT_WEIGHTS) * 8, size=n)
+    fx = _fx(rng, base - np.timedelta64(60, "D"), T + 60)
+    fx["_t"] = np.arange(len(fx)) % (T + 60) - 60
+    fx["_system"] = "canonical"
+    rate_grid = {cur: g["rate"].to_numpy()[60:] for cur, g in fx.groupby("currency")}
+
+    def local_amount(usd: np.ndarray, cur: np.ndarray, tt: np.ndarray) -> np.ndarray:
+        out = usd.copy()
+        for c, rates in rate_grid.items():
+            m = cur == c
+            out[m] = usd[m] / rates[np.clip(tt[m], 0, T - 1)]
+        return np.round(out, 2)
+
+    def pick_products(acc: np.ndarray) -> np.ndarray:
+        cum = products_pref[acc].cumsum(axis=1)
+        return np.array(cat.PRODUCTS, dtype=object)[
+            (rng.random(len(acc))[:, None] > cum).sum(axis=1).clip(0, len(cat.PRODUCTS) - 1)
+        ]
+
+    # --- accounts frame (creation version + some later updates) ---
+    acc = pd.DataFrame(
+        {
+            "account_id": account_ids,
+            "account_name": _account_names(rng, country),
+            "industry": rng.choice(cat.INDUSTRIES, size=n),
+            "region": region,
+            "country": country,
+            "employees": (np.exp(rng.normal(4.5, 1.2, n)) * (1 + 4 * (arche_idx == 0))).astype(
+                np.int64
+            )
+            + 5,
+            "annual_revenue": np.round(np.exp(rng.normal(16, 1.3, n)), -3),
+            "owner_id": reps["rep_id"].to_numpy()[owner_pos],
+            "created_at": _ts(base, created_t, _work_minutes(rng, n)),
+            "is_deleted": False,
+            "_t": created_t,
+            "_system": system,
+        }
+    )
+    acc["updated_at"] = acc["created_at"]
+    upd = np.flatnonzero(rng.random(n) < 0.12)
+    upd_t = np.maximum(created_t[upd], 0) + rng.integers(1, max(2, T), size=len(upd))
+    keep = upd_t < T
+    upd, upd_t = upd[keep], upd_t[keep]
+    updates = acc.iloc[upd].copy()
+    updates["employees"] = (updates["employees"] * rng.uniform(1.05, 1.5, len(upd))).astype(
+        np.int64
+    )
+    updates["_t"] = upd_t
+    updates["updated_at"] = _ts(base, upd_t, _work_minutes(rng, len(upd)))
+    accounts_df = pd.concat([acc, updates], ignore_index=True)
+
+    # --- contacts ---
+    per_acc = 1 + rng.poisson(1.5, n)
+    c_acc = np.repeat(np.arange(n), per_acc)
+    nc = len(c_acc)
+    c_t = np.maximum(created_t[c_acc], -3000) + rng.integers(0, 30, nc)
+    fi = rng.integers(0, len(cat.FIRST_NAMES), nc)
+    li = rng.integers(0, len(cat.LAST_NAMES), nc)
+    first = np.array(cat.FIRST_NAMES, dtype=object)[fi]
+    last = np.array(cat.LAST_NAMES, dtype=object)[li]
+    contacts = pd.DataFrame(
+        {
+            "contact_id": _ids_by_system("contacts", np.arange(nc), system[c_acc]),
+            "account_id": account_ids[c_acc],
+            "email": [
+                f"{f.lower()}.{la.lower().replace(' ', '')}{i}@example.com"
+                for i, (f, la) in enumerate(zip(first, last, strict=True))
+            ],
+            "phone": [f"+1-555-{(i * 7919) % 10000:04d}" for i in range(nc)],
+            "first_name": first,
+            "last_name": last,
+            "title": rng.choice(cat.TITLES, size=nc),
+            "created_at": _ts(base, c_t, _work_minutes(rng, nc)),
+            "is_deleted": False,
+            "_t": c_t,
+            "_system": system[c_acc],
+        }
+    )
+    contacts["updated_at"] = contacts["created_at"]
+    contacts = contacts[contacts["_t"] < T].reset_index(drop=True)
+    first_contact = np.concatenate([[0], np.cumsum(per_acc)[:-1]])
+
+    # --- campaigns ---
+    ncamp = max(4, T // 12)
+    camp_start = np.sort(rng.integers(-20, T, ncamp))
+    camp_sys = "salesforce" if mode in ("salesforce", "mixed") else "canonical"
+    camp_ids = make_ids("campaigns", camp_sys, np.arange(ncamp))
+    channels = rng.choice(cat.CHANNELS, size=ncamp)
+    camp_t = camp_start - 7
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": camp_ids,
+            "campaign_name": [
+                f"{ch.replace('_', ' ').title()} {world.day(s):%b %Y} #{i + 1}"
+                for i, (ch, s) in enumerate(zip(channels, camp_start, strict=True))
+            ],
+            "channel": channels,
+            "start_date": (base + camp_start.astype("timedelta64[D]")),
+            "end_date": (
+                base + (camp_start + rng.integers(14, 60, ncamp)).astype("timedelta64[D]")
+            ),
+            "cost": np.round(rng.uniform(2000, 40000, ncamp), 2),
+            "currency": rng.choice(["USD", "EUR"], size=ncamp, p=[0.8, 0.2]),
+            "updated_at": _ts(base, camp_t, np.full(ncamp, 9 * 60)),
+            "_t": camp_t,
+            "_system": camp_sys,
+        }
+    )
+
+    # --- opportunities: one row per stage change ---
+    o_acc, o_t = np.nonzero(opp_counts)
+    reps_o = opp_counts[o_acc, o_t]
+    o_acc, o_t = np.repeat(o_acc, reps_o), np.repeat(o_t, reps_o)
+    no = len(o_acc)
+    outcome = rng.choice(3, size=no, p=[0.35, 0.5, 0.15])  # won, lost, stalled open
+    reached = np.where(outcome == 0, 4, rng.integers(0, 5, no))
+    steps = reached + (outcome != 2)  # number of stage changes after creation
+    max_steps = 6
+    gaps = np.ceil(rng.exponential(9, size=(no, max_steps))).astype(np.int64)
+    cum = np.concatenate([np.zeros((no, 1), np.int64), gaps.cumsum(axis=1)], axis=1)
+    opp_ids = _ids_by_system("opportunities", np.arange(no), system[o_acc])
+    o_amount_usd = np.round(aov[o_acc] * rng.uniform(2, 6, no), -2)
+    o_product = pick_products(o_acc)
+    src = rng.choice(cat.LEAD_SOURCES, size=no)
+    camp_idx = np.searchsorted(camp_start, o_t, side="right") - 1
+    has_camp = (camp_idx >= 0) & np.isin(src, ["Campaign", "Event", "Web"]) & (rng.random(no) < 0.7)
+    version_rows = []
+    for k in range(max_steps):
+        m = k <= steps
+        idx = np.flatnonzero(m)
+        stage_i = np.minimum(k, reached[idx])
+        closing = k == steps[idx]
+        closed_stage = np.where(outcome[idx] == 0, 5, 6)
+        stage_i = np.where(closing & (outcome[idx] != 2), closed_stage, stage_i)
+        vt = o_t[idx] + cum[idx, k]
+        version_rows.append(pd.DataFrame({"i": idx, "stage_i": stage_i, "_t": vt, "k": k}))
+    ov = pd.concat(version_rows, ignore_index=True)
+    ov = ov[ov["_t"] < T].sort_values(["i", "k"]).reset_index(drop=True)
+    oi = ov["i"].to_numpy()
+    stage = np.array(cat.STAGES, dtype=object)[ov["stage_i"].to_numpy()]
+    vt = ov["_t"].to_numpy()
+    closed = np.isin(stage, ["closed_won", "closed_lost"])
+    has_amount = ov["stage_i"].to_numpy() >= 2
+    close_t = np.where(closed, vt, o_t[oi] + 75)
+    opp_cur = currency[o_acc[oi]]
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": opp_ids[oi],
+            "account_id": account_ids[o_acc[oi]],
+            "owner_id": reps["rep_id"].to_numpy()[owner_pos[o_acc[oi]]],
+            "stage": stage,
+            "amount": np.where(
+                has_amount,
+                local_amount(o_amount_usd[oi], opp_cur, np.minimum(close_t, T - 1)),
+                np.nan,
+            ),
+            "currency": opp_cur,
+            "probability": np.array([cat.STAGE_PROBABILITY[s] for s in stage], dtype=float),
+            "lead_source": src[oi],
+            "campaign_id": np.where(has_camp[oi], camp_ids[np.clip(camp_idx[oi], 0, None)], None),
+            "product": o_product[oi],
+            "created_at": _ts(base, o_t[oi], (o_t[oi] * 0 + 9 * 60 + (oi * 37) % 480)),
+            "close_date": np.where(
+                has_amount | closed, base + close_t.astype("timedelta64[D]"), np.datetime64("NaT")
+            ),
+            "updated_at": _ts(base, vt, 9 * 60 + (oi * 37) % 480 + ov["k"].to_numpy() * 3),
+            "is_deleted": False,
+            "_t": vt,
+            "_system": system[o_acc[oi]],
+        }
+    )
+    # Early leads often have no account yet (warning check, not an error).
+    no_acc = (rng.random(no) < 0.04)[oi] & (ov["stage_i"].to_numpy() == 0)
+    opps.loc[no_acc, "account_id"] = None
+    # A few deals are deleted later (tombstones), some versions are re-sent unchanged.
+    last = opps.groupby("opportunity_id", sort=False).tail(1)
+    dele = last[rng.random(len(last)) < 0.02].copy()
+    dele["_t"] = dele["_t"] + rng.integers(1, 10, len(dele))
+    dele["updated_at"] = dele["updated_at"] + (
+        dele["_t"] - last.loc[dele.index, "_t"]
+    ).to_numpy().astype("timedelta64[D]")
+    dele["is_deleted"] = True
+    resend = opps[rng.random(len(opps)) < 0.03].copy()
+    resend["_t"] = resend["_t"] + rng.integers(1, 6, len(resend))
+    opps = pd.concat([opps, dele, resend], ignore_index=True)
+    opps = opps[opps["_t"] < T]
+    # One row per ID per landing day: a re-send landing with another version is dropped.
+    opps = (
+        opps.drop_duplicates(["opportunity_id", "_t"], keep="first")
+        .sort_values(["_t", "updated_at", "opportunity_id"])
+        .reset_index(drop=True)
+    )
+
+    # --- orders: Poisson per account-day plus orders from won deals ---
+    r_acc, r_t = np.nonzero(order_counts)
+    cnt = order_counts[r_acc, r_t]
+    r_acc, r_t = np.repeat(r_acc, cnt), np.repeat(r_t, cnt)
+    usd = aov[r_acc] * rng.lognormal(0, 0.35, len(r_acc)) * (1 + 0.2 * r_t / T)
+    won = opps[(opps["stage"] == "closed_won") & ~opps["is_deleted"]].drop_duplicates(
+        "opportunity_id"
+    )
+    won_pos = pd.Index(opp_ids).get_indexer(won["opportunity_id"])
+    w_t = won["_t"].to_numpy() + rng.integers(0, 4, len(won))
+    ok = w_t < T
+    o_accs = np.concatenate([r_acc, o_acc[won_pos][ok]])
+    o_ts = np.concatenate([r_t, w_t[ok]])
+    o_usd = np.concatenate([usd, o_amount_usd[won_pos][ok]])
+    o_opp = np.concatenate(
+        [np.full(len(r_acc), None, dtype=object), won["opportunity_id"].to_numpy()[ok]]
+    )
+    o_prod = np.concatenate([pick_products(r_acc), won["product"].to_numpy()[ok]])
+    nord = len(o_accs)
+    order_ids = make_ids("orders", "canonical", np.arange(nord))
+    status = rng.choice(
+        np.array(["completed", "cancelled", "refunded"], dtype=object),
+        size=nord,
+        p=[0.9, 0.06, 0.04],
+    )
+    first_status = np.where(status == "refunded", "completed", status)
+    o_cur = currency[o_accs]
+    orders = pd.DataFrame(
+        {
+            "order_id": order_ids,
+            "account_id": account_ids[o_accs],
+            "order_date": base + o_ts.astype("timedelta64[D]"),
+            "amount": local_amount(o_usd, o_cur, o_ts),
+            "currency": o_cur,
+            "product": o_prod,
+            "quantity": rng.integers(1, 12, nord),
+            "status": first_status,
+            "opportunity_id": o_opp,
+            "updated_at": _ts(base, o_ts, _work_minutes(rng, nord)),
+            "is_deleted": False,
+            "_t": o_ts,
+            "_system": "canonical",
+        }
+    )
+    refunds = orders[status == "refunded"].copy()
+    lag = rng.integers(1, 21, len(refunds))
+    refunds["_t"] = refunds["_t"] + lag
+    refunds["updated_at"] = refunds["updated_at"] + lag.astype("timedelta64[D]")
+    refunds["status"] = "refunded"
+    orders = pd.concat([orders, refunds[refunds["_t"] < T]], ignore_index=True)
+
+    # --- activities: background touches plus one per deal stage change ---
+    a_acc, a_t = np.nonzero(act_counts)
+    cnt = act_counts[a_acc, a_t]
+    a_acc, a_t = np.repeat(a_acc, cnt), np.repeat(a_t, cnt)
+    deal_rows = opps.drop_duplicates(["opportunity_id", "updated_at"])
+    deal_rows = deal_rows[deal_rows["account_id"].notna() & ~deal_rows["is_deleted"]]
+    d_acc = pd.Index(account_ids).get_indexer(deal_rows["account_id"])
+    acts_acc = np.concatenate([a_acc, d_acc])
+    acts_t = np.concatenate([a_t, deal_rows["_t"].to_numpy()])
+    na = len(acts_acc)
+    a_type = rng.choice(np.array(cat.ACTIVITY_TYPES, dtype=object), size=na, p=cat.ACTIVITY_WEIGHTS)
+    a_type[len(a_acc) :] = rng.choice(
+        np.array(["call", "meeting", "demo", "email"], dtype=object), size=len(d_acc)
+    )
+    duration = np.select(
+        [a_type == "call", a_type == "meeting", a_type == "demo"],
+        [rng.integers(3, 40, na), rng.integers(25, 60, na), rng.integers(45, 90, na)],
+        0,
+    )
+    contact_idx = first_contact[acts_acc] + rng.integers(0, 1 << 30, na) % per_acc[acts_acc]
+    all_contact_ids = _ids_by_system("contacts", np.arange(len(c_acc)), system[c_acc])
+    a_contact = all_contact_ids[contact_idx]
+    contact_ok = c_t[contact_idx] <= acts_t
+    occurred = _ts(base, acts_t, _work_minutes(rng, na))
+    a_sys = system[acts_acc]
+    act_ids = _ids_by_system("activities", np.arange(na), a_sys)
+    is_event = np.isin(a_type, ["meeting", "demo"])
+    sf = a_sys == "salesforce"
+    act_ids[sf & is_event] = make_ids(
+        "activities", "salesforce", np.flatnonzero(sf & is_event), sf_prefix="00U"
+    )
+    act_ids[sf & ~is_event] = make_ids(
+        "activities", "salesforce", np.flatnonzero(sf & ~is_event), sf_prefix="00T"
+    )
+    activities = pd.DataFrame(
+        {
+            "activity_id": act_ids,
+            "account_id": account_ids[acts_acc],
+            "contact_id": np.where(contact_ok, a_contact, None),
+            "opportunity_id": np.concatenate(
+                [np.full(len(a_acc), None, dtype=object), deal_rows["opportunity_id"].to_numpy()]
+            ),
+            "owner_id": reps["rep_id"].to_numpy()[owner_pos[acts_acc]],
+            "activity_type": a_type,
+            "occurred_at": occurred,
+            "duration_minutes": np.where(
+                np.isin(a_type, ["call", "meeting", "demo"]), duration, -1
+            ),
+            "outcome": rng.choice(np.array(cat.OUTCOMES, dtype=object), size=na),
+            "updated_at": occurred + np.timedelta64(5, "m"),
+            "is_deleted": False,
+            "_t": acts_t,
+            "_system": a_sys,
+        }
+    )
+    activities["duration_minutes"] = (
+        activities["duration_minutes"].astype("Int64").where(activities["duration_minutes"] >= 0)
+    )
+
+    # --- targets: monthly per rep, region and company, from the expected revenue ---
+    world.frames.update(
+        reps=reps.drop(columns=["role", "manager_pos", "key"]).rename(
+            columns={"system": "_system"}
+        ),
+        accounts=accounts_df,
+        contacts=contacts,
+        campaigns=campaigns,
+        opportunities=opps,
+        orders=orders,
+        activities=activities,
+        fx_rates=fx,
+    )
+    world.frames["targets"] = _targets(world, orders, acc, rng)
+    world.truth = pd.DataFrame(
+        {
+            "account_id": account_ids,
+            "archetype": np.array(names, dtype=object)[arche_idx],
+            "churn_date": [
+                world.day(c).isoformat()
+                if c < T + cat.CHURN_WINDOW_DAYS and c != np.iinfo(np.int64).max
+                else None
+                for c in churn_t
+            ],
+            "is_churner": at_risk,
+            # churn_date may lie after the last landing day (declining, not yet churned).
+            "churned_in_range": churn_t < T,
+            "region": region,
+            "country": country,
+            "owner_id": acc["owner_id"].to_numpy(),
+            "created_date": [world.day(c).isoformat() for c in created_t],
+            "orders_per_day": np.round(order_rate * acc_factor, 4),
+            "order_value_usd": aov,
+            "activities_per_day": act_rate,
+            "system": system,
+        }
+    ).sort_values("account_id", kind="stable")
+    world.systems = {s: s for s in np.unique(system)}
+    return world
+
+
+def _targets(
+    world: World, orders: pd.DataFrame, acc: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Targets near the realised trend (some months miss by >20%, so attainment alerts fire)."""
+    usd = orders["amount"].to_numpy()  # local, good enough for a plan
+    frame = pd.DataFrame(
+        {
+            "period": pd.to_datetime(orders["order_date"]).dt.strftime("%Y-%m"),
+            "owner": orders["account_id"].map(
+                dict(zip(acc["account_id"], acc["owner_id"], strict=True))
+            ),
+            "region": orders["account_id"].map(
+                dict(zip(acc["account_id"], acc["region"], strict=True))
+            ),
+            "usd": usd,
+        }
+    )
+    rows = []
+    for key, col in (("rep_id", "owner"), ("region", "region")):
+        g = frame.groupby(["period", col], sort=True)["usd"].sum().reset_index()
+        g["target_amount"] = np.round(g["usd"] * rng.uniform(0.9, 1.3, len(g)), -3)
+        rows.append(g.rename(columns={col: key})[["period", key, "target_amount"]])
+    company = frame.groupby("period", sort=True)["usd"].sum().reset_index()
+    company["target_amount"] = np.round(company["usd"] * 1.1, -3)
+    rows.append(company[["period", "target_amount"]])
+    out = pd.concat(rows, ignore_index=True)
+    out["currency"] = "USD"
+    out["_t"] = -1
+    out["_system"] = "canonical"
+    return out[["period", "rep_id", "region", "target_amount", "currency", "_t", "_system"]]

@@ -1,0 +1,73 @@
+"""The CLI's contract: exit codes 0/1/2, blocked days named, runs recorded in the instance."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from click.testing import CliRunner
+
+from sales_pipeline import warehouse
+from sales_pipeline.cli import main
+from tests.integration.landing_fixture import write_landing
+
+
+@pytest.fixture
+def zone(tmp_path):
+    return write_landing(tmp_path / "landing"), tmp_path / "warehouse"
+
+
+def _run(landing, wh, *args, env=None):
+    return CliRunner().invoke(
+        main,
+        ["run", "--landing", str(landing), "--warehouse", str(wh), *args],
+        env={"SALES_PIPELINE_MAX_QUARANTINE": "0.5", **(env or {})},
+        catch_exceptions=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--from", "2024-13-01", "--to", "2024-01-02"],
+        ["--from", "2024-01-02", "--to", "2024-01-01"],
+        ["--from", "2023-01-01", "--to", "2023-01-02"],
+        ["--from", "2024-01-01", "--to", "2024-01-02", "--analytics", "2025-01-01"],
+    ],
+)
+def test_usage_errors_exit_2(zone, args):
+    landing, wh = zone
+    result = _run(landing, wh, *args)
+    assert result.exit_code == 2, result.output
+
+
+def test_ingest_only_run_succeeds_and_is_recorded(zone):
+    landing, wh = zone
+    result = _run(landing, wh, "--from", "2024-01-01", "--to", "2024-01-02", "--analytics", "none")
+    assert result.exit_code == 0, result.output
+    assert warehouse.list_partitions(wh, "ingest_audit") == ["2024-01-01", "2024-01-02"]
+    with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_runs()) == 2
+
+
+def test_blocked_day_exits_1_and_names_day_file_and_reason(zone):
+    landing, wh = zone
+    assert _run(landing, wh, "--from", "2024-01-01", "--to", "2024-01-01", "--analytics", "none").exit_code == 0
+    before = warehouse.read_partition(wh, "orders", "2024-01-01")
+    (landing / "2024-01-01" / "orders.csv").write_bytes(b"")  # zero-byte file: empty_file
+    result = _run(landing, wh, "--from", "2024-01-01", "--to", "2024-01-02", "--analytics", "none")
+    assert result.exit_code == 1
+    assert "2024-01-01" in result.output and "orders.csv" in result.output and "empty_file" in result.output
+    # The earlier good partition stays, quarantine and audit show why, the next day still ran.
+    assert warehouse.read_partition(wh, "orders", "2024-01-01").equals(before)
+    audit = warehouse.read_partition(wh, "ingest_audit", "2024-01-01").set_index("source_file")
+    assert audit.loc["2024-01-01/orders.csv", "status"] == "blocked"
+    quarantine = warehouse.read_partition(wh, "quarantine", "2024-01-01")
+    assert "empty_file" in set(quarantine["reason_code"])
+    assert warehouse.has_partition(wh, "ingest_audit", "2024-01-02")
+
+
+def test_missing_landing_folder_is_an_error(zone):
+    landing, wh = zone
+    result = _run(landing, wh, "--from", "2024-01-03", "--to", "2024-01-03", "--analytics", "none")
+    assert result.exit_code == 1
+    assert "no landing folder for 2024-01-03" in result.output
