@@ -161,7 +161,12 @@ def _summary(outcomes, warehouse_root: Path) -> None:
 
     table = Table(title="sales-pipeline run")
     for column in ("day", "ingest", "files", "read", "clean", "quarantined", "duplicate", "analytics", "seconds"):
-        table.add_column(column, justify="right" if column not in ("day", "ingest", "analytics") else "left")
+        table.add_column(
+            column,
+            justify="right" if column not in ("day", "ingest", "analytics") else "left",
+            no_wrap=True,
+            min_width=10 if column == "day" else None,
+        )
     by_day: dict[date, dict] = {}
     for o in outcomes:
         by_day.setdefault(o.day, {})[o.phase] = o

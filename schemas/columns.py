@@ -284,6 +284,8 @@ HUBSPOT_COLUMNS: dict[str, dict[str, str]] = {
         "Product": "product",
         "Currency": "currency",
         "Original Source Type": "lead_source",
+        "Lead Source": "lead_source",
+        "Campaign ID": "campaign_id",
         **_HS_COMMON,
     },
     "activities": {
@@ -291,6 +293,8 @@ HUBSPOT_COLUMNS: dict[str, dict[str, str]] = {
         "Activity type": "activity_type",
         "Activity date": "occurred_at",
         "Call duration": "duration_minutes",
+        "Duration (minutes)": "duration_minutes",
+        "Activity owner": "owner_id",
         "Outcome": "outcome",
         "Activity assigned to": "owner_id",
         "Associated Contact IDs (Primary)": "contact_id",

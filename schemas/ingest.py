@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
+from schemas.columns import CANONICAL_COLUMNS, STAGES
+from schemas.columns import PII_COLUMNS as _PII
 from schemas.spec import Col, Table
 
-STAGES = ("lead", "qualified", "needs_analysis", "proposal", "negotiation", "closed_won", "closed_lost")
 OPEN_STAGES = STAGES[:5]
 ACTIVITY_TYPES = ("call", "email", "meeting", "task", "demo", "other")
 ORDER_STATUSES = ("completed", "cancelled", "refunded")
@@ -270,19 +271,12 @@ INGEST_AUDIT = Table(
 INGEST_TABLES: tuple[Table, ...] = (*ENTITY_TABLES, QUARANTINE, INGEST_AUDIT)
 
 REQUIRED_INPUT: dict[str, tuple[str, ...]] = {
-    "accounts": ("account_id", "account_name"),
-    "contacts": ("contact_id", "created_at"),
-    "opportunities": ("opportunity_id", "stage", "created_at"),
-    "orders": ("order_id", "account_id", "order_date", "amount"),
-    "activities": ("activity_id", "activity_type", "occurred_at"),
-    "reps": ("rep_id", "rep_name"),
-    "campaigns": ("campaign_id", "campaign_name", "cost"),
-    "targets": ("period", "target_amount"),
-    "fx_rates": ("rate_date", "currency", "rate"),
+    entity: tuple(name for name, required in columns.items() if required)
+    for entity, columns in CANONICAL_COLUMNS.items()
 }
 """Columns an input file must carry (contract `*`); a file without one is unreadable (`missing_column`)."""
 
-PII_COLUMNS: tuple[str, ...] = ("email", "phone", "first_name", "last_name")
+PII_COLUMNS: tuple[str, ...] = tuple(sorted(_PII))
 """Canonical input columns holding personal data: stored only as `<name>_hash`, masked in quarantine."""
 
 MONEY_COLUMNS: dict[str, str] = {

@@ -104,7 +104,12 @@ def _malformed_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
     return frame.astype({"source_row": "int64", "detail": "str", "raw_text": "str"})
 
 
-def _failed(source_file: str, name: str, data: bytes, error: FileError) -> RawFile:
+def _failed(source_file: str, name: str, data: bytes, error: FileError, *, header_lines: int = 0) -> RawFile:
+    """A file that cannot be read. An undecodable file still has countable records: its non-blank
+    lines (less the header), so its rows count as quarantined rather than vanishing."""
+    records = 0
+    if error.code == "undecodable":
+        records = max(sum(1 for line in data.splitlines() if line.strip()) - header_lines, 0)
     return RawFile(
         source_file=source_file,
         name=name,
@@ -115,7 +120,7 @@ def _failed(source_file: str, name: str, data: bytes, error: FileError) -> RawFi
         frame=None,
         source_row=None,
         malformed=_empty_malformed(),
-        rows_read=0,
+        rows_read=records,
         error=error,
     )
 
@@ -301,7 +306,7 @@ def _labels(header: list[str]) -> list[str]:
 def _read_delimited(data: bytes, source_file: str, name: str) -> RawFile:
     decoded = _decode(data, source_file)
     if isinstance(decoded, FileError):
-        return _failed(source_file, name, data, decoded)
+        return _failed(source_file, name, data, decoded, header_lines=1)
     text, encoding = decoded
     default = "\t" if name.lower().removesuffix(".gz").endswith(".tsv") else ","
     delimiter = sniff_delimiter(text, default)

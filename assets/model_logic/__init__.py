@@ -7,8 +7,10 @@ honest evaluation, JSON-able metadata and PNG charts in a `ModelOutput`.
 
 from __future__ import annotations
 
-from assets.model_logic.output import ModelOutput
+from assets.model_logic.churn import build_churn
 from assets.model_logic.forecasts import build_sales_forecast
+from assets.model_logic.output import ModelOutput
+from assets.model_logic.propensity import build_propensity
 from assets.model_logic.segments import build_customer_segments
 
-__all__ = ["ModelOutput", "build_customer_segments", "build_sales_forecast"]
+__all__ = ["ModelOutput", "build_churn", "build_customer_segments", "build_propensity", "build_sales_forecast"]

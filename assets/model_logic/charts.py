@@ -4,6 +4,7 @@ state: safe in worker threads and in Dagster's process)."""
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -23,9 +24,11 @@ def segment_profile_chart(profile: pd.DataFrame) -> bytes:
     """Heatmap: rows segments, columns feature medians; colour = column-wise z-score of the
     medians (which segment is high or low on what), cells annotated with the raw median."""
     values = profile.to_numpy(dtype="float64")
-    spread = np.nanstd(values, axis=0)
-    spread[~np.isfinite(spread) | (spread == 0)] = 1.0
-    z = np.nan_to_num((values - np.nanmean(values, axis=0)) / spread)
+    with warnings.catch_warnings():  # all-NaN columns (a lone segment without win rates) are fine
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanstd(values, axis=0)
+        spread[~np.isfinite(spread) | (spread == 0)] = 1.0
+        z = np.nan_to_num((values - np.nanmean(values, axis=0)) / spread)
     fig = Figure(figsize=(1.6 * max(len(profile.columns), 3), 0.6 * len(profile) + 1.5))
     ax = fig.add_subplot()
     ax.imshow(z, cmap="RdYlGn", aspect="auto", vmin=-2, vmax=2)

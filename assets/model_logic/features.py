@@ -267,7 +267,7 @@ def labeled_snapshots(inputs: FeatureInputs, days: list[pd.Timestamp]) -> pd.Dat
         labels = future_outcome(inputs, t, feats.index)
         frames.append(feats.join(labels).assign(snapshot_day=t).reset_index())
     if not frames:
-        return pd.DataFrame(columns=["snapshot_day", "account_id", *MODEL_FEATURES])
+        return pd.DataFrame(columns=["snapshot_day", "account_id", *MODEL_FEATURES, "future_orders", "future_revenue"])
     return pd.concat(frames, ignore_index=True)
 
 

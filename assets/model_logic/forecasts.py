@@ -35,7 +35,7 @@ import warnings
 from collections.abc import MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 import pandas as pd
@@ -91,8 +91,8 @@ def daily_series(snap: Snapshot) -> dict[tuple[str, str], pd.Series]:
         return {}
     region = snap.accounts.drop_duplicates("account_id").set_index("account_id")["region"]
     ev = ev.assign(
-        region=ev["account_id"].map(region).fillna(UNKNOWN).astype("str"),
-        product=ev["product"].fillna(UNKNOWN).astype("str"),
+        region=ev["account_id"].map(region).astype("object").fillna(UNKNOWN).astype("str"),
+        product=ev["product"].astype("object").fillna(UNKNOWN).astype("str"),
         total="total",
     )
     out: dict[tuple[str, str], pd.Series] = {}
@@ -106,7 +106,7 @@ def daily_series(snap: Snapshot) -> dict[tuple[str, str], pd.Series]:
 
 
 def monday_on_or_before(day: pd.Timestamp) -> pd.Timestamp:
-    return day - pd.Timedelta(days=day.dayofweek)
+    return day - pd.Timedelta(days=day.day_of_week)
 
 
 def cache_key(level: str, key: str, monday: pd.Timestamp, history: pd.Series) -> str:
@@ -322,17 +322,29 @@ def _pin_blas_threads() -> None:
     threadpool_limits(1)  # in case numpy's pools were already started
 
 
+def _mp_context():
+    """fork when this process is single-threaded (cheap: the workers inherit the imports), else
+    forkserver with this module preloaded: forking a multi-threaded parent (Dagster's step
+    process) can deadlock, and spawn would re-import the package (Dagster included) per worker."""
+    import threading
+
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        return get_context("fork")
+    context = get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 def run_tasks(tasks: list[SeriesTask], max_workers: int) -> list[SeriesResult]:
-    """Run inline with one worker, else in a spawn-context process pool (no fork of a possibly
-    multi-threaded parent), results in task order."""
+    """Run inline with one worker, else in a process pool; results in task order."""
     if max_workers <= 1 or len(tasks) <= 1:
         from threadpoolctl import threadpool_limits
 
         # Multi-threaded BLAS on these tiny matrices only spins: 2-10x slower on a busy 2-core box.
         with threadpool_limits(1):
             return [forecast_series(task) for task in tasks]
-    context = get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_pin_blas_threads) as pool:
+    workers = min(max_workers, len(tasks))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_pin_blas_threads) as pool:
         return list(pool.map(forecast_series, tasks))
 
 
@@ -368,6 +380,11 @@ def build_sales_forecast(
             )
         )
         keys.append(memo)
+    if not tasks:
+        return ModelOutput(
+            tables={name: TABLES[name].empty_frame() for name in ("sales_forecast", "forecast_backtest")},
+            metadata={"series": 0, "reason": "no completed revenue up to D"},
+        )
     results = run_tasks(tasks, max_workers)
     if order_cache is not None:
         for memo, res in zip(keys, results, strict=True):

@@ -179,7 +179,7 @@ def build_customer_segments(
         "customers_clustered": len(buyers),
         "prospects": int((segment == PROSPECT).sum()),
         "sizes": {str(s): int(n) for s, n in table["segment_id"].value_counts().sort_index().items()},
-        "lifetime_years_by_segment": lifetimes,
+        "lifetime_years_by_segment": {s: y for s, y in lifetimes.items() if s != PROSPECT},
         "key_accounts": int(table["is_key_account"].sum()),
         "outliers": int(table["is_outlier"].sum()),
         "dbscan_eps": dbscan["eps"],

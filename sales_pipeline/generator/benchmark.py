@@ -32,6 +32,26 @@ def _digits(values: np.ndarray, width: int, prefix: str = "") -> pa.Array:
     return pc.binary_join_element_wise(prefix, text, "") if prefix else text
 
 
+def _parts(values: np.ndarray) -> dict[str, pa.Array]:
+    """Zero-padded date/time parts as Arrow strings, from integer arithmetic (no per-row Python;
+    Arrow's strftime and numpy's datetime_as_string are both slow at this size)."""
+    month_start = values.astype("datetime64[M]")
+    minutes = (values.astype("datetime64[m]") - values.astype("datetime64[D]")).astype(np.int64)
+    raw = {
+        "Y": values.astype("datetime64[Y]").astype(np.int64) + 1970,
+        "m": month_start.astype(np.int64) % 12 + 1,
+        "d": (values.astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
+        + 1,
+        "H": minutes // 60,
+        "M": minutes % 60,
+    }
+    return {k: _digits(v, 4 if k == "Y" else 2) for k, v in raw.items()}
+
+
+def _join(*items: pa.Array | str) -> pa.Array:
+    return pc.binary_join_element_wise(*items, "")
+
+
 def _choose(rng: np.random.Generator, variants: list[pa.Array], p: list[float]) -> pa.Array:
     """Row-wise mix of equally long string arrays."""
     which = rng.choice(len(variants), size=len(variants[0]), p=p)
@@ -78,25 +98,19 @@ def write_opportunities_benchmark(
     created = _BASE + rng.integers(0, 364 * 24 * 60, n).astype("timedelta64[m]")
     updated = created + rng.integers(0, 3 * 24 * 60, n).astype("timedelta64[m]")
     updated = np.where(updated < np.datetime64("2024-06-01T00:00"), updated, created)
-    c_ts = pa.array(created.astype("datetime64[s]"))
     epoch = pc.cast(pa.array(created.astype("datetime64[ms]").astype(np.int64)), pa.string())
+    c = _parts(created)
+    day, hm = _join(c["Y"], "-", c["m"], "-", c["d"]), _join(c["H"], ":", c["M"], ":00")
     created_s = _choose(
         rng,
-        [
-            pc.strftime(c_ts, "%Y-%m-%dT%H:%M:%SZ"),
-            pc.strftime(c_ts, "%Y-%m-%d %H:%M:%S"),
-            pc.strftime(c_ts, "%Y-%m-%dT%H:%M:%S.000+0000"),
-            epoch,
-        ],
+        [_join(day, "T", hm, "Z"), _join(day, " ", hm), _join(day, "T", hm, ".000+0000"), epoch],
         [0.5, 0.25, 0.15, 0.1],
     )
-    close = pa.array(
-        (
-            created.astype("datetime64[D]") + rng.integers(10, 120, n).astype("timedelta64[D]")
-        ).astype("datetime64[s]")
-    )
+    k = _parts(created.astype("datetime64[D]") + rng.integers(10, 120, n).astype("timedelta64[D]"))
     close_s = _choose(
-        rng, [pc.strftime(close, "%Y-%m-%d"), pc.strftime(close, "%m/%d/%Y")], [0.8, 0.2]
+        rng,
+        [_join(k["Y"], "-", k["m"], "-", k["d"]), _join(k["m"], "/", k["d"], "/", k["Y"])],
+        [0.8, 0.2],
     )
     close_s = pc.if_else(no_amount, empty, close_s)
     account = _digits(rng.integers(1, 200_000, n), 7)
@@ -126,8 +140,10 @@ def write_opportunities_benchmark(
             "product": _pick(rng, list(cat.PRODUCTS), n),
             "created_at": created_s,
             "close_date": close_s,
-            "updated_at": pc.strftime(
-                pa.array(updated.astype("datetime64[s]")), "%Y-%m-%dT%H:%M:%SZ"
+            "updated_at": _join(
+                *(lambda u: (u["Y"], "-", u["m"], "-", u["d"], "T", u["H"], ":", u["M"], ":00Z"))(
+                    _parts(updated)
+                )
             ),
             "is_deleted": _pick(
                 rng, ["false", "true", "no", "0", "FALSE"], n, [0.6, 0.01, 0.15, 0.14, 0.1]

@@ -33,6 +33,14 @@ def _days(start: date, days: int) -> list[str]:
     return [(start + timedelta(days=p)).isoformat() for p in picks]
 
 
+def _free(written: dict[str, bytes], rel: str) -> str:
+    """`rel`, or the same stem as `.txt` (delimiter sniffed) when a file of that name exists."""
+    if rel not in written:
+        return rel
+    alt = rel.rsplit(".", 1)[0] + ".txt"
+    return alt if alt not in written else rel.rsplit(".", 1)[0] + ".tsv"
+
+
 def _blocked(
     rel: str,
     entity: str,
@@ -69,7 +77,7 @@ def plant_file_errors(
     d = dict(zip(KINDS, _days(start, days), strict=True))
     camps = frames["campaigns"].head(3)
 
-    rel = f"{d['empty_file']}/targets.csv"
+    rel = _free(written, f"{d['empty_file']}/targets.csv")
     written[rel] = b""
     manifest.files.append(_blocked(rel, "targets", 0, "empty_file"))
 
@@ -84,7 +92,7 @@ def plant_file_errors(
         ),
         Style(),
     )
-    rel = f"{d['missing_column']}/campaigns.csv"
+    rel = _free(written, f"{d['missing_column']}/campaigns.csv")
     written[rel] = data
     manifest.files.append(_blocked(rel, "campaigns", len(rows), "missing_column"))
 
@@ -92,16 +100,16 @@ def plant_file_errors(
     lines = [b"rep_id,rep_name,team,region"] + [
         b"RX%02d,Bad \x81,Sales \x81\x2c,EMEA" % i for i in range(4)
     ]
-    rel = f"{d['undecodable']}/reps.csv"
+    rel = _free(written, f"{d['undecodable']}/reps.csv")
     written[rel] = b"\n".join(lines) + b"\n"
     manifest.files.append(_blocked(rel, "reps", 4, "undecodable"))
 
     good = build_zip([("Opportunity.csv", b"Id,StageName,CreatedDate\n" * 40)])
-    rel = f"{d['corrupt_archive']}/opportunities.zip"
+    rel = _free(written, f"{d['corrupt_archive']}/opportunities.zip")
     written[rel] = good[: len(good) // 2]  # truncated: no central directory
     manifest.files.append(_blocked(rel, "opportunities", 0, "corrupt_archive"))
 
-    rel = f"{d['unsafe_archive']}/accounts.zip"
+    rel = _free(written, f"{d['unsafe_archive']}/accounts.zip")
     written[rel] = build_zip(
         [("../evil.csv", b"account_id,account_name\nEVIL1,Path traversal Inc\n")]
     )
@@ -116,7 +124,7 @@ def plant_file_errors(
     data, _ = delimited(
         FileRows(["period", "rep_id", "region", "target_amount", "currency"], rows), Style()
     )
-    rel = f"{d['over_threshold']}/targets.csv"
+    rel = _free(written, f"{d['over_threshold']}/targets.txt")
     written[rel] = data
     manifest.files.append(
         _blocked(
@@ -135,7 +143,7 @@ def plant_file_errors(
         ]
     )
 
-    rel = f"{d['unknown_entity']}/notes.txt"
+    rel = _free(written, f"{d['unknown_entity']}/notes.txt")
     written[rel] = b"Export notes: nothing to see here.\n"
     manifest.files.append(
         FileRecord(rel, "unknown", "unknown", 0, 0, 0, 0, {}, "skipped", None, "utf-8")

@@ -281,19 +281,21 @@ def _plan_day(
                 specs.extend(files)
             else:
                 specs.append(_canonical_variant(rng, entity, sub, day, "salesforce", variant))
-    # Two files of one name cannot share a folder: fall back to the vendor's own name.
+    # Two files of one name cannot share a folder: keep the stem (it names the entity) and
+    # switch the container of the later one.
     seen: set[tuple[str | None, str]] = set()
     for spec in specs:
-        key = (spec.zip_name, spec.name)
-        if key in seen:
-            spec.name = (
-                f"{spec.entity}_{spec.system}.tsv"
-                if not spec.name.endswith(".tsv")
-                else f"{spec.entity}_{spec.system}.jsonl"
-            )
-            container = "tsv" if spec.name.endswith(".tsv") else "jsonl"
+        stem = spec.name.split(".")[0]
+        for container in ("tsv", "jsonl", "txt"):
+            if (spec.zip_name, spec.name) not in seen:
+                break
+            spec.name = f"{stem}.{container}"
             spec.style = Style(
-                headers=spec.style.headers, container=container, datetime=spec.style.datetime
+                headers=spec.style.headers,
+                container=container,
+                datetime=spec.style.datetime,
+                date="de" if container == "txt" else "iso",
+                number="decimal_comma" if container == "txt" else "plain",
             )
         seen.add((spec.zip_name, spec.name))
     return specs

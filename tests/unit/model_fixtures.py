@@ -153,9 +153,9 @@ def forecast_world(days: int = 420, seed: int = 0, start_offset: int = 0) -> Sna
     rows = []
     for i in range(start_offset, days):
         day = d - pd.Timedelta(days=days - 1 - i)
-        base = (800 + 2.0 * i) * weekly[day.dayofweek]
+        base = (800 + 2.0 * i) * weekly[day.day_of_week]
         for acc, share, product in (("a1", 0.5, "A"), ("a2", 0.3, "B"), ("a3", 0.2, None)):
-            if acc == "a3" and day.dayofweek >= 5:
+            if acc == "a3" and day.day_of_week >= 5:
                 continue
             amount = max(0.0, base * share + rng.normal(0, 40 * share))
             rows.append({"account_id": acc, "order_date": day, "amount": round(amount, 2), "product": product})

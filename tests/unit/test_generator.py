@@ -217,3 +217,27 @@ def test_benchmark_file_is_valid_canonical(tmp_path: Path) -> None:
     assert list(frame.columns) == [c for c, _ in CANONICAL["opportunities"]]
     closed = frame[frame["stage"].isin(["closed_won", "closed_lost"])]
     assert (closed["amount"] != "").all() and (closed["close_date"] != "").all()
+    assert set(frame["stage"]) <= {
+        "lead",
+        "qualified",
+        "needs_analysis",
+        "proposal",
+        "negotiation",
+        "closed_won",
+        "closed_lost",
+    }
+    created = frame["created_at"]
+    epoch = created.str.fullmatch(r"\d{13}")
+    parsed = pd.to_datetime(created.where(~epoch), format="mixed", utc=True)
+    assert (parsed.dropna() < pd.Timestamp("2024-06-01", tz="UTC")).all()
+    bad = write_opportunities_benchmark(tmp_path / "bad.csv", rows=500, seed=1, bad_rows=3)
+    assert (pd.read_csv(bad, dtype=str, keep_default_na=False)["stage"] == "Stalled").sum() == 3
+
+
+def test_manifest_object_and_json_agree(tmp_path: Path) -> None:
+    manifest = generate(
+        tmp_path, fmt="hubspot", seed=2, **{**SMALL, "days": 3, "accounts": 60, "history_days": 60}
+    )
+    on_disk = json.loads((tmp_path / "_generator" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"] == on_disk["files"] and len(manifest.files) == len(on_disk["files"])
+    assert on_disk["format"] == "hubspot" and on_disk["truth"]["churn_window_days"] == 90
