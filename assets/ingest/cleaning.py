@@ -412,8 +412,8 @@ def clean_frame(
     pii_headers = set(PII_COLUMNS) if pii_headers is None else pii_headers
     n = len(frame)
 
-    # Exact duplicate records: identical raw text in every column.
-    exact_dup = raw_frame.duplicated(keep="last").to_numpy() if n else np.zeros(0, dtype=bool)
+    key = list(TABLES[entity].primary_key)
+    exact_dup = _exact_duplicates(frame, raw_frame, key)
 
     problems = _Problems(frame.index)
     typed, raw_null = _parse_columns(entity, frame, ctx, problems)
@@ -444,16 +444,46 @@ def clean_frame(
         }
     )
     good = candidate[~bad & ~exact_dup]
-    key = list(TABLES[entity].primary_key)
-    latest = good.sort_values(["updated_at", "_source_row"], kind="stable").drop_duplicates(key, keep="last")
-    clean = latest.sort_values("_source_row", kind="stable").reset_index(drop=True)
-    duplicates = int(exact_dup.sum()) + (len(good) - len(latest))
+    clean = _latest_per_key(good, key)
+    duplicates = int(exact_dup.sum()) + (len(good) - len(clean))
     return CleanResult(
         clean=clean,
         quarantine=conform(quarantine, QUARANTINE),
         rows_read=n,
         rows_duplicate=duplicates,
     )
+
+
+def _exact_duplicates(frame: pd.DataFrame, raw_frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Earlier copies of records repeated verbatim (raw text identical in every column).
+
+    Exact copies share their key text, so only rows whose raw key repeats are compared in full:
+    hashing every column of a million-row file would cost more than parsing it.
+    """
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    present = [c for c in key if c in frame.columns]
+    candidates = frame[present].duplicated(keep=False).to_numpy() if present else np.ones(len(frame), dtype=bool)
+    out = np.zeros(len(frame), dtype=bool)
+    if candidates.any():
+        out[np.flatnonzero(candidates)] = raw_frame[candidates].duplicated(keep="last").to_numpy()
+    return out
+
+
+def _latest_per_key(good: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Latest version per key in file order (latest updated_at; equal timestamps: the later row).
+
+    Only rows whose key repeats are sorted, so a file without repeats is never reordered or copied
+    through a sort.
+    """
+    repeated = good.duplicated(key, keep=False).to_numpy()
+    if not repeated.any():
+        return good.reset_index(drop=True)
+    contested = good[repeated].sort_values(["updated_at", "_source_row"], kind="stable")
+    winners = contested.drop_duplicates(key, keep="last").index
+    keep = ~repeated
+    keep[good.index.get_indexer(winners)] = True
+    return good[keep].reset_index(drop=True)
 
 
 def missing_required_columns(entity: str, columns: list[str]) -> list[str]:

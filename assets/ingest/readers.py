@@ -199,11 +199,20 @@ def sniff_delimiter(text: str, default: str = ",") -> str:
 
 
 def _parse_header(text: str, delimiter: str) -> tuple[list[str], int]:
-    """(header names, character length of the header record incl. its line break)."""
-    stream = io.StringIO(text, newline="")
-    reader = csv.reader(stream, delimiter=delimiter)
-    header = next(reader, [])
-    return header, stream.tell() if header else len(text)
+    """(header names, character length of the header record incl. its line break).
+
+    Only a prefix is handed to the csv module (copying a 150 MB text into a StringIO costs most
+    of a second); the whole text is used only if the header record does not end in the prefix.
+    """
+    for size in (1 << 16, len(text)):
+        chunk = text[:size]
+        stream = io.StringIO(chunk, newline="")
+        reader = csv.reader(stream, delimiter=delimiter)
+        header = next(reader, [])
+        consumed = stream.tell() if header else len(chunk)
+        if consumed < len(chunk) or size >= len(text):
+            return header, consumed if header else len(text)
+    return [], len(text)
 
 
 def _odd_quote_line(text: str) -> int | None:
@@ -250,12 +259,17 @@ def _arrow_read(
     return table, invalid
 
 
-def _read_records(body: str, labels: list[str], delimiter: str, first_record: int) -> _Table:
-    """Parse header-less records; record numbers start at ``first_record``."""
-    broken = _odd_quote_line(body)
+def _read_records(body: str | bytes, labels: list[str], delimiter: str, first_record: int) -> _Table:
+    """Parse header-less records; record numbers start at ``first_record``.
+
+    ``body`` may be UTF-8 bytes already (a UTF-8 file), which spares re-encoding the text.
+    """
+    if isinstance(body, bytes) and body.count(b'"') % 2:
+        body = body.decode("utf-8")
+    broken = _odd_quote_line(body) if isinstance(body, str) else None
     if broken is not None:
         return _split_at_broken_quote(body, labels, delimiter, first_record, broken)
-    data = body.encode("utf-8")
+    data = body if isinstance(body, bytes) else body.encode("utf-8")
     if not data.strip():
         return _Table(_empty_frame(labels), np.zeros(0, np.int64), [])
     table, invalid = _arrow_read(data, labels, delimiter, threads=True)
@@ -313,7 +327,12 @@ def _read_delimited(data: bytes, source_file: str, name: str) -> RawFile:
     header, consumed = _parse_header(text, delimiter)
     header = [h.lstrip("\ufeff") for h in header]
     labels = _labels(header)
-    table = _read_records(text[consumed:], labels, delimiter, first_record=1)
+    if encoding in ("utf-8", "utf-8-sig"):
+        # The decoded text only proved the encoding: hand pyarrow the original bytes.
+        offset = (3 if encoding == "utf-8-sig" else 0) + len(text[:consumed].encode("utf-8"))
+        table = _read_records(data[offset:], labels, delimiter, first_record=1)
+    else:
+        table = _read_records(text[consumed:], labels, delimiter, first_record=1)
     return _raw_file(source_file, name, data, encoding, delimiter, header, labels, table)
 
 

@@ -13,4 +13,10 @@ from assets.model_logic.output import ModelOutput
 from assets.model_logic.propensity import build_propensity
 from assets.model_logic.segments import build_customer_segments
 
-__all__ = ["ModelOutput", "build_churn", "build_customer_segments", "build_propensity", "build_sales_forecast"]
+__all__ = [
+    "ModelOutput",
+    "build_churn",
+    "build_customer_segments",
+    "build_propensity",
+    "build_sales_forecast",
+]

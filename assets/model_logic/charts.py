@@ -35,7 +35,14 @@ def segment_profile_chart(profile: pd.DataFrame) -> bytes:
     ax.set_xticks(range(len(profile.columns)), list(profile.columns), rotation=30, ha="right")
     ax.set_yticks(range(len(profile)), list(profile.index))
     for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, "-" if not np.isfinite(value) else f"{value:,.3g}", ha="center", va="center", fontsize=8)
+        ax.text(
+            j,
+            i,
+            "-" if not np.isfinite(value) else f"{value:,.3g}",
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
     ax.set_title("Segment profiles (median per segment)")
     return _png(fig)
 
@@ -47,9 +54,29 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, title: str) -> by
     ax.plot(history.index, history.to_numpy(), color="#4C78A8", lw=1, label="actual")
     if len(forecast):
         ds = forecast["ds"]
-        ax.fill_between(ds, forecast["yhat_lower_95"], forecast["yhat_upper_95"], color="#F58518", alpha=0.15, label="95%")
-        ax.fill_between(ds, forecast["yhat_lower_80"], forecast["yhat_upper_80"], color="#F58518", alpha=0.3, label="80%")
-        ax.plot(ds, forecast["yhat"], color="#F58518", lw=1.5, label=f"forecast ({forecast['model'].iloc[0]})")
+        ax.fill_between(
+            ds,
+            forecast["yhat_lower_95"],
+            forecast["yhat_upper_95"],
+            color="#F58518",
+            alpha=0.15,
+            label="95%",
+        )
+        ax.fill_between(
+            ds,
+            forecast["yhat_lower_80"],
+            forecast["yhat_upper_80"],
+            color="#F58518",
+            alpha=0.3,
+            label="80%",
+        )
+        ax.plot(
+            ds,
+            forecast["yhat"],
+            color="#F58518",
+            lw=1.5,
+            label=f"forecast ({forecast['model'].iloc[0]})",
+        )
     ax.set_ylabel("daily revenue")
     ax.set_title(title)
     ax.legend(loc="upper left")

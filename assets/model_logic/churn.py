@@ -46,7 +46,12 @@ def make_model(name: str, random_state: int):
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=1.0))
     # No early stopping: its validation split would be random; fixed iterations stay reproducible.
     return HistGradientBoostingClassifier(
-        max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20, early_stopping=False, random_state=random_state
+        max_iter=150,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=20,
+        early_stopping=False,
+        random_state=random_state,
     )
 
 
@@ -71,11 +76,18 @@ def _empty(reason: str, trained_at: pd.Timestamp, split: TimeSplit) -> ModelOutp
             "churn_scores": TABLES["churn_scores"].empty_frame(),
             "churn_model_report": TABLES["churn_model_report"].empty_frame(),
         },
-        metadata={"status": "not trained", "reason": reason, "trained_at": trained_at.isoformat(), **split.metadata()},
+        metadata={
+            "status": "not trained",
+            "reason": reason,
+            "trained_at": trained_at.isoformat(),
+            **split.metadata(),
+        },
     )
 
 
-def build_churn(snap: Snapshot, *, high: float = 0.5, medium: float = 0.2, random_state: int = 0) -> ModelOutput:
+def build_churn(
+    snap: Snapshot, *, high: float = 0.5, medium: float = 0.2, random_state: int = 0
+) -> ModelOutput:
     """churn_scores and churn_model_report as of D (see module docstring)."""
     inputs = FeatureInputs.from_snapshot(snap)
     trained_at = end_of_day_utc(snap.as_of)
@@ -108,15 +120,29 @@ def build_churn(snap: Snapshot, *, high: float = 0.5, medium: float = 0.2, rando
         )
     aucs = {r["model"]: r["auc"] for r in report if np.isfinite(r["auc"])}
     # Ties and the non-evaluable case go to the seed's model, the logistic regression.
-    selected = max(aucs, key=lambda m: (aucs[m], m == "logistic_regression")) if aucs else "logistic_regression"
+    selected = (
+        max(aucs, key=lambda m: (aucs[m], m == "logistic_regression"))
+        if aucs
+        else "logistic_regression"
+    )
     for row in report:
         row["selected"] = row["model"] == selected
 
     x_all = model_matrix(split.all)
     lr = make_model("logistic_regression", random_state).fit(x_all, y_all)
-    final = lr if selected == "logistic_regression" else make_model(selected, random_state).fit(x_all, y_all)
+    final = (
+        lr
+        if selected == "logistic_regression"
+        else make_model(selected, random_state).fit(x_all, y_all)
+    )
     version = f"{SHORT[selected]}-" + short_sha(
-        {"model": selected, "params": final.get_params(deep=True), "days": split.days, "n": len(split.all), "as_of": snap.as_of}
+        {
+            "model": selected,
+            "params": final.get_params(deep=True),
+            "days": split.days,
+            "n": len(split.all),
+            "as_of": snap.as_of,
+        }
     )
 
     now = features_at(inputs, inputs.as_of)
@@ -133,9 +159,13 @@ def build_churn(snap: Snapshot, *, high: float = 0.5, medium: float = 0.2, rando
         }
     )
     scores = conform(scores.sort_values("account_id", kind="stable"), TABLES["churn_scores"])
-    report_frame = conform(pd.DataFrame(report).sort_values("model", kind="stable"), TABLES["churn_model_report"])
+    report_frame = conform(
+        pd.DataFrame(report).sort_values("model", kind="stable"), TABLES["churn_model_report"]
+    )
 
-    coef = pd.Series(lr.steps[-1][1].coef_[0], index=MODEL_FEATURES).sort_values(key=np.abs, ascending=False)
+    coef = pd.Series(lr.steps[-1][1].coef_[0], index=MODEL_FEATURES).sort_values(
+        key=np.abs, ascending=False
+    )
     metadata: dict[str, object] = {
         "status": "trained",
         "selected_model": selected,
@@ -148,7 +178,9 @@ def build_churn(snap: Snapshot, *, high: float = 0.5, medium: float = 0.2, rando
         "report": report_frame.drop(columns=["trained_at"]).round(4).to_markdown(index=False),
         "lr_coefficients": coef.round(4).to_frame("coef").to_markdown(),
     }
-    chart = charts.calibration_chart(curves, f"Churn calibration (validation {metadata['validation_day']})")
+    chart = charts.calibration_chart(
+        curves, f"Churn calibration (validation {metadata['validation_day']})"
+    )
     return ModelOutput(
         tables={"churn_scores": scores, "churn_model_report": report_frame},
         metadata=metadata,

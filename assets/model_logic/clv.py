@@ -27,7 +27,12 @@ def retention_by_segment(inputs: FeatureInputs, segment: pd.Series) -> tuple[pd.
     """Yearly retention per segment (index segment_id) and the overall retention (NaN if none)."""
     d = inputs.as_of
     ev = inputs.events
-    prev = set(ev.loc[(ev["day"] > d - pd.Timedelta(days=730)) & (ev["day"] <= d - pd.Timedelta(days=365)), "account_id"])
+    prev = set(
+        ev.loc[
+            (ev["day"] > d - pd.Timedelta(days=730)) & (ev["day"] <= d - pd.Timedelta(days=365)),
+            "account_id",
+        ]
+    )
     this = set(ev.loc[ev["day"] > d - pd.Timedelta(days=365), "account_id"])
     frame = pd.DataFrame({"segment_id": segment})
     frame["was_active"] = frame.index.isin(prev)
@@ -55,14 +60,18 @@ def customer_lifetime_value(
     default_years = lifetime_years(overall) if np.isfinite(overall) else 1.0
     years_by_segment = lifetime_years(retention).to_dict()
     years = segment.map(years_by_segment).astype("float64").fillna(default_years)
-    aov = (features["revenue_total"] / features["orders_total"].where(features["orders_total"] > 0)).fillna(0.0)
+    aov = (
+        features["revenue_total"] / features["orders_total"].where(features["orders_total"] > 0)
+    ).fillna(0.0)
     per_year = features["frequency"] * 365.0 / features["tenure_days"].clip(30.0, 365.0)
     clv = (aov * per_year * years).round(2)
     used = {str(s): float(years_by_segment.get(s, default_years)) for s in sorted(segment.unique())}
     return clv, used
 
 
-def key_accounts(features: pd.DataFrame, as_of: pd.Timestamp, *, revenue: float, years: int) -> pd.Series:
+def key_accounts(
+    features: pd.DataFrame, as_of: pd.Timestamp, *, revenue: float, years: int
+) -> pd.Series:
     """Contract: completed revenue in [D-364, D] >= revenue and first completed order on or
     before D minus `years` calendar years."""
     cutoff = as_of - pd.DateOffset(years=years)

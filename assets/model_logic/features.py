@@ -215,7 +215,9 @@ def features_at(inputs: FeatureInputs, t: pd.Timestamp | date) -> pd.DataFrame:
     out["closed_deals"] = closed
     out["orders_total"] = count(ev)
     out["revenue_total"] = total(ev)
-    out["avg_order_value"] = out["revenue_total"] / out["orders_total"].where(out["orders_total"] > 0)
+    out["avg_order_value"] = out["revenue_total"] / out["orders_total"].where(
+        out["orders_total"] > 0
+    )
     out["orders_90d"] = count(_window(ev, t, 90))
     out["orders_prev_90d"] = count(_window(ev, t, 90, offset=90))
     out["revenue_90d"] = total(_window(ev, t, 90))
@@ -267,7 +269,15 @@ def labeled_snapshots(inputs: FeatureInputs, days: list[pd.Timestamp]) -> pd.Dat
         labels = future_outcome(inputs, t, feats.index)
         frames.append(feats.join(labels).assign(snapshot_day=t).reset_index())
     if not frames:
-        return pd.DataFrame(columns=["snapshot_day", "account_id", *MODEL_FEATURES, "future_orders", "future_revenue"])
+        return pd.DataFrame(
+            columns=[
+                "snapshot_day",
+                "account_id",
+                *MODEL_FEATURES,
+                "future_orders",
+                "future_revenue",
+            ]
+        )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -66,7 +66,13 @@ ORDER_GRID: tuple[tuple[tuple[int, int, int], tuple[int, int, int, int]], ...] =
 and MA terms. Every candidate has the same differencing, so their AICs are comparable."""
 
 NAIVE = "seasonal_naive"
-BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+BLAS_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 class FitFailed(RuntimeError):
@@ -156,9 +162,7 @@ def _fit(y: np.ndarray, order: tuple, seasonal: tuple, start_params: np.ndarray 
             warnings.simplefilter("ignore")
             # concentrate_scale: sigma^2 is profiled out, one parameter less (about a third faster).
             model = SARIMAX(y, order=order, seasonal_order=seasonal, concentrate_scale=True)
-            result = model.fit(
-                start_params=start_params, disp=False, maxiter=MAXITER
-            )
+            result = model.fit(start_params=start_params, disp=False, maxiter=MAXITER)
     except (np.linalg.LinAlgError, ValueError, IndexError, OverflowError) as exc:
         raise FitFailed(f"{type(exc).__name__}: {exc}") from exc
     if not result.mle_retvals.get("converged", False):
@@ -193,7 +197,11 @@ def seasonal_naive(y: np.ndarray, horizon: int) -> tuple[np.ndarray, dict[str, n
         return zeros, {k: zeros for k in ("lower_80", "upper_80", "lower_95", "upper_95")}
     last = y[-SEASON:] if len(y) >= SEASON else np.resize(y[-1:], SEASON)
     steps = np.arange(horizon)
-    yhat = last[(len(last) - SEASON + steps) % SEASON] if len(last) == SEASON else np.full(horizon, y[-1])
+    yhat = (
+        last[(len(last) - SEASON + steps) % SEASON]
+        if len(last) == SEASON
+        else np.full(horizon, y[-1])
+    )
     diffs = y[SEASON:] - y[:-SEASON] if len(y) > SEASON else np.zeros(1)
     sigma = float(np.std(diffs)) * np.sqrt(steps // SEASON + 1)
     return yhat, {
@@ -209,7 +217,12 @@ def _arima_forecast(result, horizon: int) -> tuple[np.ndarray, dict[str, np.ndar
     yhat = np.asarray(forecast.predicted_mean, dtype="float64")
     ci80 = np.asarray(forecast.conf_int(alpha=0.2), dtype="float64")
     ci95 = np.asarray(forecast.conf_int(alpha=0.05), dtype="float64")
-    bounds = {"lower_80": ci80[:, 0], "upper_80": ci80[:, 1], "lower_95": ci95[:, 0], "upper_95": ci95[:, 1]}
+    bounds = {
+        "lower_80": ci80[:, 0],
+        "upper_80": ci80[:, 1],
+        "lower_95": ci95[:, 0],
+        "upper_95": ci95[:, 1],
+    }
     if not np.all(np.isfinite(yhat)) or not all(np.all(np.isfinite(b)) for b in bounds.values()):
         raise FitFailed("non-finite forecast")
     return yhat, bounds
@@ -227,7 +240,9 @@ def _smape(actual: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, 200.0 * np.abs(actual - pred) / np.where(denom > 0, denom, 1.0), 0.0)
 
 
-def backtest(y: np.ndarray, model: str, start_params: np.ndarray | None) -> tuple[dict[str, float], int]:
+def backtest(
+    y: np.ndarray, model: str, start_params: np.ndarray | None
+) -> tuple[dict[str, float], int]:
     """Rolling-origin backtest (see module docstring); returns metrics and the number of fits."""
     mase, base_mase, smape, base_smape, n_test, fits = [], [], [], [], 0, 0
     for fold in range(BACKTEST_FOLDS, 0, -1):
@@ -290,7 +305,7 @@ def forecast_series(task: SeriesTask) -> SeriesResult:
             model = order_name
         except FitFailed as exc:
             reason = str(exc)
-        except Exception as exc:  # noqa: BLE001 - one bad series must never fail the day
+        except Exception as exc:  # one bad series must never fail the day
             reason = f"{type(exc).__name__}: {exc}"
     yhat, bounds = seasonal_naive(fit_y, task.horizon)
     if result is not None:
@@ -298,7 +313,9 @@ def forecast_series(task: SeriesTask) -> SeriesResult:
             yhat, bounds = _arima_forecast(result, task.horizon)
         except FitFailed as exc:
             model, reason = NAIVE, str(exc)
-    metrics, bt_fits = backtest(y, model, None if result is None or model == NAIVE else result.params)
+    metrics, bt_fits = backtest(
+        y, model, None if result is None or model == NAIVE else result.params
+    )
     return SeriesResult(
         level=task.level,
         key=task.key,
@@ -344,7 +361,9 @@ def run_tasks(tasks: list[SeriesTask], max_workers: int) -> list[SeriesResult]:
         with threadpool_limits(1):
             return [forecast_series(task) for task in tasks]
     workers = min(max_workers, len(tasks))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_pin_blas_threads) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=_mp_context(), initializer=_pin_blas_threads
+    ) as pool:
         return list(pool.map(forecast_series, tasks))
 
 
@@ -382,7 +401,9 @@ def build_sales_forecast(
         keys.append(memo)
     if not tasks:
         return ModelOutput(
-            tables={name: TABLES[name].empty_frame() for name in ("sales_forecast", "forecast_backtest")},
+            tables={
+                name: TABLES[name].empty_frame() for name in ("sales_forecast", "forecast_backtest")
+            },
             metadata={"series": 0, "reason": "no completed revenue up to D"},
         )
     results = run_tasks(tasks, max_workers)
@@ -407,7 +428,9 @@ def build_sales_forecast(
                 }
             )
         )
-        backtest_rows.append({"level": res.level, "key": res.key, "model": res.model, **res.backtest})
+        backtest_rows.append(
+            {"level": res.level, "key": res.key, "model": res.model, **res.backtest}
+        )
     forecast = pd.concat(forecast_rows, ignore_index=True) if forecast_rows else pd.DataFrame()
     money = ["yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95"]
     if len(forecast):
@@ -433,7 +456,9 @@ def build_sales_forecast(
     }
     chart_forecast = forecast[(forecast["level"] == "total")]
     history = series.get(("total", "total"), pd.Series(dtype="float64")).tail(180)
-    chart = charts.forecast_chart(history, chart_forecast, f"Daily revenue (total) as of {d.date()}")
+    chart = charts.forecast_chart(
+        history, chart_forecast, f"Daily revenue (total) as of {d.date()}"
+    )
     return ModelOutput(
         tables={"sales_forecast": forecast, "forecast_backtest": bt},
         metadata=metadata,

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from assets.model_logic.features import LABEL_HORIZON, FeatureInputs, labeled_snapshots, snapshot_days
+from assets.model_logic.features import (
+    LABEL_HORIZON,
+    FeatureInputs,
+    labeled_snapshots,
+    snapshot_days,
+)
 
 ECE_BINS = 10
 
@@ -26,7 +31,9 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BIN
     return float(total)
 
 
-def calibration_curve(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> tuple[np.ndarray, np.ndarray]:
+def calibration_curve(
+    y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean prediction and observed rate of each non-empty equal-width bin."""
     idx = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
     used = [b for b in range(bins) if (idx == b).any()]

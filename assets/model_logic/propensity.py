@@ -35,11 +35,19 @@ MODEL = "random_forest"
 
 
 def _classifier(random_state: int) -> RandomForestClassifier:
-    return RandomForestClassifier(n_estimators=150, min_samples_leaf=5, max_features="sqrt", n_jobs=1, random_state=random_state)
+    return RandomForestClassifier(
+        n_estimators=150,
+        min_samples_leaf=5,
+        max_features="sqrt",
+        n_jobs=1,
+        random_state=random_state,
+    )
 
 
 def _regressor(random_state: int) -> RandomForestRegressor:
-    return RandomForestRegressor(n_estimators=150, min_samples_leaf=5, max_features=0.5, n_jobs=1, random_state=random_state)
+    return RandomForestRegressor(
+        n_estimators=150, min_samples_leaf=5, max_features=0.5, n_jobs=1, random_state=random_state
+    )
 
 
 class _Propensity:
@@ -53,12 +61,18 @@ class _Propensity:
         y = (rows["future_orders"] > 0).to_numpy(dtype=int)
         self.constant = float(y[0]) if len(np.unique(y)) < 2 else None
         self.clf = None if self.constant is not None else _classifier(self.random_state).fit(x, y)
-        self.reg = _regressor(self.random_state).fit(x, np.log1p(rows["future_revenue"].clip(lower=0).to_numpy()))
+        self.reg = _regressor(self.random_state).fit(
+            x, np.log1p(rows["future_revenue"].clip(lower=0).to_numpy())
+        )
         return self
 
     def predict(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         x = model_matrix(rows)
-        p = np.full(len(rows), self.constant) if self.clf is None else self.clf.predict_proba(x)[:, 1]
+        p = (
+            np.full(len(rows), self.constant)
+            if self.clf is None
+            else self.clf.predict_proba(x)[:, 1]
+        )
         revenue = np.clip(np.expm1(self.reg.predict(x)), 0.0, None)
         return p, revenue
 
@@ -81,7 +95,11 @@ def build_propensity(snap: Snapshot, *, random_state: int = 0) -> ModelOutput:
                 "customer_propensity": TABLES["customer_propensity"].empty_frame(),
                 "propensity_model_report": TABLES["propensity_model_report"].empty_frame(),
             },
-            metadata={"status": "not trained", "reason": "too little history: no labeled snapshots", **split.metadata()},
+            metadata={
+                "status": "not trained",
+                "reason": "too little history: no labeled snapshots",
+                **split.metadata(),
+            },
         )
 
     metrics = {"mae": np.nan, "baseline_mae": np.nan, "auc": np.nan}
@@ -91,14 +109,20 @@ def build_propensity(snap: Snapshot, *, random_state: int = 0) -> ModelOutput:
         actual = split.valid["future_revenue"].to_numpy()
         metrics = {
             "mae": float(mean_absolute_error(actual, revenue)),
-            "baseline_mae": float(mean_absolute_error(actual, split.valid["revenue_90d"].to_numpy())),
+            "baseline_mae": float(
+                mean_absolute_error(actual, split.valid["revenue_90d"].to_numpy())
+            ),
             "auc": classification_metrics((split.valid["future_orders"] > 0).to_numpy(), p)["auc"],
         }
-    report = pd.DataFrame([{"model": MODEL, **metrics, "n_train": len(split.train), "trained_at": trained_at}])
+    report = pd.DataFrame(
+        [{"model": MODEL, **metrics, "n_train": len(split.train), "trained_at": trained_at}]
+    )
     report = conform(report, TABLES["propensity_model_report"])
 
     final = _Propensity(random_state).fit(split.all)
-    version = "rf-" + short_sha({"params": final.params(), "days": split.days, "n": len(split.all), "as_of": snap.as_of})
+    version = "rf-" + short_sha(
+        {"params": final.params(), "days": split.days, "n": len(split.all), "as_of": snap.as_of}
+    )
     now = features_at(inputs, inputs.as_of)
     p, revenue = final.predict(now) if len(now) else (np.array([]), np.array([]))
     table = pd.DataFrame(
@@ -112,7 +136,8 @@ def build_propensity(snap: Snapshot, *, random_state: int = 0) -> ModelOutput:
     table = conform(table.sort_values("account_id", kind="stable"), TABLES["customer_propensity"])
 
     importance = pd.Series(
-        final.reg.feature_importances_ if final.clf is None else final.clf.feature_importances_, index=MODEL_FEATURES
+        final.reg.feature_importances_ if final.clf is None else final.clf.feature_importances_,
+        index=MODEL_FEATURES,
     )
     metadata: dict[str, object] = {
         "status": "trained",
@@ -124,7 +149,10 @@ def build_propensity(snap: Snapshot, *, random_state: int = 0) -> ModelOutput:
         "auc": metrics["auc"],
         "n_refit": len(split.all),
         **split.metadata(),
-        "feature_importance": importance.sort_values(ascending=False).round(4).to_frame("importance").to_markdown(),
+        "feature_importance": importance.sort_values(ascending=False)
+        .round(4)
+        .to_frame("importance")
+        .to_markdown(),
     }
     chart = charts.importance_chart(importance, "Purchase propensity: feature importance")
     return ModelOutput(

@@ -62,7 +62,9 @@ def clustering_matrix(features: pd.DataFrame) -> np.ndarray:
     return x
 
 
-def choose_k(x: np.ndarray, k_range: tuple[int, int], random_state: int) -> tuple[np.ndarray, int, float]:
+def choose_k(
+    x: np.ndarray, k_range: tuple[int, int], random_state: int
+) -> tuple[np.ndarray, int, float]:
     """K-means labels for the k in k_range with the best silhouette (ties: the smaller k)."""
     n_distinct = len(np.unique(x.round(9), axis=0))
     best: tuple[float, int, np.ndarray] | None = None
@@ -81,7 +83,11 @@ def choose_k(x: np.ndarray, k_range: tuple[int, int], random_state: int) -> tupl
 
 def segment_name(profile: pd.Series, high_value: float) -> str:
     """Readable name from a cluster's medians (recency_days, frequency, monetary, tenure_days)."""
-    recency, frequency, monetary = profile["recency_days"], profile["frequency"], profile["monetary"]
+    recency, frequency, monetary = (
+        profile["recency_days"],
+        profile["frequency"],
+        profile["monetary"],
+    )
     valuable = monetary >= high_value > 0
     if recency > DORMANT_DAYS:
         return "dormant"
@@ -106,9 +112,13 @@ def name_clusters(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
     cluster with the higher median revenue keeps the plain name, the next gets ' (2)', ..."""
     active = features.loc[features["monetary"] > 0, "monetary"]
     high_value = float(active.quantile(HIGH_VALUE_QUANTILE)) if len(active) else 0.0
-    medians = features.groupby(labels)[["recency_days", "frequency", "monetary", "tenure_days"]].median()
+    medians = features.groupby(labels)[
+        ["recency_days", "frequency", "monetary", "tenure_days"]
+    ].median()
     medians["name"] = [segment_name(row, high_value) for _, row in medians.iterrows()]
-    medians = medians.sort_values(["name", "monetary", "frequency", "recency_days"], ascending=[True, False, False, True])
+    medians = medians.sort_values(
+        ["name", "monetary", "frequency", "recency_days"], ascending=[True, False, False, True]
+    )
     names: dict[int, str] = {}
     for name, group in medians.groupby("name", sort=True):
         for rank, label in enumerate(group.index):
@@ -164,7 +174,9 @@ def build_customer_segments(
         segment_id=segment,
         segment_name=segment.map(names_by_id),
         clv=clv,
-        is_key_account=key_accounts(features, inputs.as_of, revenue=key_account_revenue, years=key_account_years),
+        is_key_account=key_accounts(
+            features, inputs.as_of, revenue=key_account_revenue, years=key_account_years
+        ),
         is_outlier=outlier,
     )
     table = table.reset_index().sort_values("account_id", kind="stable")
@@ -178,7 +190,9 @@ def build_customer_segments(
         "silhouette": silhouette,
         "customers_clustered": len(buyers),
         "prospects": int((segment == PROSPECT).sum()),
-        "sizes": {str(s): int(n) for s, n in table["segment_id"].value_counts().sort_index().items()},
+        "sizes": {
+            str(s): int(n) for s, n in table["segment_id"].value_counts().sort_index().items()
+        },
         "lifetime_years_by_segment": {s: y for s, y in lifetimes.items() if s != PROSPECT},
         "key_accounts": int(table["is_key_account"].sum()),
         "outliers": int(table["is_outlier"].sum()),
@@ -187,7 +201,9 @@ def build_customer_segments(
         "profile": profile.round(2).to_markdown(),
     }
     chart_rows = profile.drop(columns=["customers"])
-    chart_rows.index = [f"{name} ({int(n)})" for name, n in zip(profile.index, profile["customers"], strict=True)]
+    chart_rows.index = [
+        f"{name} ({int(n)})" for name, n in zip(profile.index, profile["customers"], strict=True)
+    ]
     return ModelOutput(
         tables={"customer_segments": table},
         metadata=metadata,

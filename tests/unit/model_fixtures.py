@@ -58,7 +58,9 @@ ARCHETYPES: dict[str, tuple[float, float, float, tuple[int, int], tuple[int, int
 }
 
 
-def segment_world(n_per: int = 30, n_prospects: int = 10, seed: int = 0) -> tuple[Snapshot, pd.Series]:
+def segment_world(
+    n_per: int = 30, n_prospects: int = 10, seed: int = 0
+) -> tuple[Snapshot, pd.Series]:
     """Snapshot as of AS_OF and the planted archetype per account (prospects included)."""
     rng = np.random.default_rng(seed)
     d = pd.Timestamp(AS_OF)
@@ -69,7 +71,13 @@ def segment_world(n_per: int = 30, n_prospects: int = 10, seed: int = 0) -> tupl
             truth[acc] = name
             start = int(rng.integers(*first))
             stop = int(rng.integers(*last))
-            accounts.append({"account_id": acc, "region": "EMEA", "created_at": _ts(d - pd.Timedelta(days=start + 30))})
+            accounts.append(
+                {
+                    "account_id": acc,
+                    "region": "EMEA",
+                    "created_at": _ts(d - pd.Timedelta(days=start + 30)),
+                }
+            )
             day = start - rng.uniform(0, every)
             while day >= stop:
                 orders.append(
@@ -84,7 +92,9 @@ def segment_world(n_per: int = 30, n_prospects: int = 10, seed: int = 0) -> tupl
             if act_every:
                 day = min(start, 400) - rng.uniform(0, act_every)
                 while day >= stop:
-                    activities.append({"account_id": acc, "occurred_at": _ts(d - pd.Timedelta(days=int(day)))})
+                    activities.append(
+                        {"account_id": acc, "occurred_at": _ts(d - pd.Timedelta(days=int(day)))}
+                    )
                     day -= act_every * rng.uniform(0.7, 1.3)
             for _ in range(8):
                 close = d - pd.Timedelta(days=int(rng.integers(stop, start + 1)))
@@ -100,13 +110,17 @@ def segment_world(n_per: int = 30, n_prospects: int = 10, seed: int = 0) -> tupl
     for i in range(n_prospects):
         acc = f"prospect-{i:03d}"
         truth[acc] = "prospect"
-        accounts.append({"account_id": acc, "region": "AMER", "created_at": _ts(d - pd.Timedelta(days=100))})
+        accounts.append(
+            {"account_id": acc, "region": "AMER", "created_at": _ts(d - pd.Timedelta(days=100))}
+        )
         activities.append({"account_id": acc, "occurred_at": _ts(d - pd.Timedelta(days=5))})
     snap = make_snapshot(AS_OF, **_frames(accounts, orders, activities, opps))
     return snap, pd.Series(truth, name="archetype").sort_index()
 
 
-def churn_world(n: int = 300, history_days: int = 900, seed: int = 0) -> tuple[Snapshot, pd.DataFrame]:
+def churn_world(
+    n: int = 300, history_days: int = 900, seed: int = 0
+) -> tuple[Snapshot, pd.DataFrame]:
     """Snapshot as of AS_OF and per account its planted stop day (NaT = never churns).
 
     Each customer orders as a Poisson process (1-4 orders per 30 days). 45% are churners: over
@@ -129,14 +143,30 @@ def churn_world(n: int = 300, history_days: int = 900, seed: int = 0) -> tuple[S
         order_days = offsets[rng.random(offsets.size) < rate * mult]
         act_days = offsets[rng.random(offsets.size) < (3.0 / 30.0) * mult]
         region = ["EMEA", "AMER", "APAC"][i % 3]
-        accounts.append({"account_id": acc, "region": region, "created_at": _ts(day0 + pd.Timedelta(days=start))})
+        accounts.append(
+            {
+                "account_id": acc,
+                "region": region,
+                "created_at": _ts(day0 + pd.Timedelta(days=start)),
+            }
+        )
         amounts = np.round(mean_amount * rng.lognormal(0, 0.3, order_days.size), 2)
         orders += [
-            {"account_id": acc, "order_date": day0 + pd.Timedelta(days=int(o)), "amount": float(a), "product": "P1"}
+            {
+                "account_id": acc,
+                "order_date": day0 + pd.Timedelta(days=int(o)),
+                "amount": float(a),
+                "product": "P1",
+            }
             for o, a in zip(order_days, amounts, strict=True)
         ]
-        activities += [{"account_id": acc, "occurred_at": _ts(day0 + pd.Timedelta(days=int(o)))} for o in act_days]
-        truth.append({"account_id": acc, "stop_day": day0 + pd.Timedelta(days=stop) if churner else pd.NaT})
+        activities += [
+            {"account_id": acc, "occurred_at": _ts(day0 + pd.Timedelta(days=int(o)))}
+            for o in act_days
+        ]
+        truth.append(
+            {"account_id": acc, "stop_day": day0 + pd.Timedelta(days=stop) if churner else pd.NaT}
+        )
     snap = make_snapshot(AS_OF, **_frames(accounts, orders, activities, []))
     return snap, pd.DataFrame(truth)
 
@@ -158,7 +188,14 @@ def forecast_world(days: int = 420, seed: int = 0, start_offset: int = 0) -> Sna
             if acc == "a3" and day.day_of_week >= 5:
                 continue
             amount = max(0.0, base * share + rng.normal(0, 40 * share))
-            rows.append({"account_id": acc, "order_date": day, "amount": round(amount, 2), "product": product})
+            rows.append(
+                {
+                    "account_id": acc,
+                    "order_date": day,
+                    "amount": round(amount, 2),
+                    "product": product,
+                }
+            )
     accounts = [
         {"account_id": "a1", "region": "EMEA", "created_at": _ts(d - pd.Timedelta(days=days + 10))},
         {"account_id": "a2", "region": "AMER", "created_at": _ts(d - pd.Timedelta(days=days + 10))},

@@ -44,11 +44,18 @@ def test_scores_cover_active_accounts_with_tiers_and_drivers(world):
     p = scores["churn_probability"]
     expected = np.where(p >= 0.5, "high", np.where(p >= 0.2, "medium", "low"))
     assert (scores["risk_tier"] == expected).all()
-    assert all(isinstance(d, list) and len(d) <= 3 and all(isinstance(s, str) for s in d) for d in scores["top_drivers"])
+    assert all(
+        isinstance(d, list) and len(d) <= 3 and all(isinstance(s, str) for s in d)
+        for d in scores["top_drivers"]
+    )
     assert scores["model_version"].nunique() == 1
     # Accounts whose planted decline is under way score higher than steady customers.
     stop = truth.set_index("account_id")["stop_day"].reindex(scores["account_id"]).to_numpy()
-    declining = pd.notna(stop) & (stop > np.datetime64(d)) & (stop <= np.datetime64(d + pd.Timedelta(days=90)))
+    declining = (
+        pd.notna(stop)
+        & (stop > np.datetime64(d))
+        & (stop <= np.datetime64(d + pd.Timedelta(days=90)))
+    )
     steady = pd.isna(stop)
     assert p[declining].mean() > p[steady].mean() + 0.3
     assert out.charts["churn_calibration"].startswith(b"\x89PNG")
@@ -64,9 +71,15 @@ def test_same_inputs_give_identical_outputs(world):
 def test_orders_after_d_change_nothing(world):
     snap, _, out = world
     future = snap.orders.iloc[:40].assign(
-        order_id=[f"future{i}" for i in range(40)], order_date=pd.Timestamp(AS_OF) + pd.Timedelta(days=5)
+        order_id=[f"future{i}" for i in range(40)],
+        order_date=pd.Timestamp(AS_OF) + pd.Timedelta(days=5),
     )
-    later = make_snapshot(AS_OF, accounts=snap.accounts, activities=snap.activities, orders=pd.concat([snap.orders, future]))
+    later = make_snapshot(
+        AS_OF,
+        accounts=snap.accounts,
+        activities=snap.activities,
+        orders=pd.concat([snap.orders, future]),
+    )
     again = build_churn(later)
     for name, frame in out.tables.items():
         pdt.assert_frame_equal(frame, again.tables[name])
@@ -74,9 +87,17 @@ def test_orders_after_d_change_nothing(world):
 
 def test_too_little_history_scores_nothing_and_says_why():
     orders = pd.DataFrame(
-        {"order_id": ["o1"], "account_id": ["a"], "order_date": [pd.Timestamp("2025-06-01")], "amount": [10.0], "status": "completed"}
+        {
+            "order_id": ["o1"],
+            "account_id": ["a"],
+            "order_date": [pd.Timestamp("2025-06-01")],
+            "amount": [10.0],
+            "status": "completed",
+        }
     )
     out = build_churn(make_snapshot(date(2025, 6, 30), orders=orders))
     assert out.tables["churn_scores"].empty and out.tables["churn_model_report"].empty
-    assert out.metadata["status"] == "not trained" and "too little history" in out.metadata["reason"]
+    assert (
+        out.metadata["status"] == "not trained" and "too little history" in out.metadata["reason"]
+    )
     SCHEMAS["churn_scores"].validate(out.tables["churn_scores"])

@@ -33,9 +33,12 @@ def test_snapshot_features_do_not_change_when_later_orders_are_added():
     snap, _ = segment_world(n_per=8)
     inputs = FeatureInputs.from_snapshot(snap)
     days = snapshot_days(inputs)
-    feature_cols = [c for c in labeled_snapshots(inputs, days[:1]).columns if not c.startswith("future_")]
+    feature_cols = [
+        c for c in labeled_snapshots(inputs, days[:1]).columns if not c.startswith("future_")
+    ]
     extra = snap.orders.iloc[:50].assign(
-        order_id=[f"late{i}" for i in range(50)], order_date=pd.Timestamp(AS_OF) - pd.Timedelta(days=1)
+        order_id=[f"late{i}" for i in range(50)],
+        order_date=pd.Timestamp(AS_OF) - pd.Timedelta(days=1),
     )
     more = make_snapshot(
         AS_OF,
@@ -63,5 +66,6 @@ def test_events_after_d_are_invisible():
     )
     d = pd.Timestamp(AS_OF)
     pdt.assert_frame_equal(
-        features_at(FeatureInputs.from_snapshot(snap), d), features_at(FeatureInputs.from_snapshot(later), d)
+        features_at(FeatureInputs.from_snapshot(snap), d),
+        features_at(FeatureInputs.from_snapshot(later), d),
     )

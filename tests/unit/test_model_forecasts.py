@@ -35,8 +35,12 @@ def test_model_beats_seasonal_naive_on_trend_plus_weekly_seasonality(inline_run)
     assert total["n_test"] == fc.BACKTEST_FOLDS * fc.BACKTEST_DAYS
     assert set(bt.index) == {
         ("total", "total"),
-        ("region", "EMEA"), ("region", "AMER"), ("region", "__unknown__"),
-        ("product", "A"), ("product", "B"), ("product", "__unknown__"),
+        ("region", "EMEA"),
+        ("region", "AMER"),
+        ("region", "__unknown__"),
+        ("product", "A"),
+        ("product", "B"),
+        ("product", "__unknown__"),
     }
 
 
@@ -51,7 +55,9 @@ def test_forecast_shape_intervals_and_schema(inline_run):
     assert total["horizon"].tolist() == list(range(1, 91))
     assert (forecast[["yhat", "yhat_lower_95", "yhat_lower_80"]] >= 0).all().all()
     assert (forecast["yhat_lower_95"] <= forecast["yhat_lower_80"]).all()
-    assert (forecast["yhat_lower_80"] <= forecast["yhat"]).all() and (forecast["yhat"] <= forecast["yhat_upper_80"]).all()
+    assert (forecast["yhat_lower_80"] <= forecast["yhat"]).all() and (
+        forecast["yhat"] <= forecast["yhat_upper_80"]
+    ).all()
     assert (forecast["yhat_upper_80"] <= forecast["yhat_upper_95"]).all()
     assert out.charts["forecast_total"].startswith(b"\x89PNG")
 
@@ -79,8 +85,13 @@ def _orders(rows):
 def test_short_and_all_zero_series_fall_back_to_seasonal_naive():
     days = pd.date_range(pd.Timestamp(AS_OF) - pd.Timedelta(days=29), AS_OF)
     rows = [("a1", d, 100.0 + d.day_of_week, "A") for d in days]
-    rows += [("a1", d, 0.0, "ZERO") for d in pd.date_range(pd.Timestamp(AS_OF) - pd.Timedelta(days=200), AS_OF)]
-    out = build_sales_forecast(make_snapshot(AS_OF, orders=_orders(rows)), max_workers=1, horizon=14)
+    rows += [
+        ("a1", d, 0.0, "ZERO")
+        for d in pd.date_range(pd.Timestamp(AS_OF) - pd.Timedelta(days=200), AS_OF)
+    ]
+    out = build_sales_forecast(
+        make_snapshot(AS_OF, orders=_orders(rows)), max_workers=1, horizon=14
+    )
     bt = out.tables["forecast_backtest"].set_index(["level", "key"])
     assert bt.loc[("product", "A"), "model"] == fc.NAIVE
     assert bt.loc[("product", "ZERO"), "model"] == fc.NAIVE

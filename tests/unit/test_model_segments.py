@@ -60,11 +60,22 @@ def test_same_inputs_give_identical_outputs(world):
 def test_same_kind_of_customer_keeps_its_id_on_the_next_day():
     snap, _ = segment_world(seed=1)
     next_day = make_snapshot(
-        date(2025, 7, 1), accounts=snap.accounts, orders=snap.orders, activities=snap.activities,
+        date(2025, 7, 1),
+        accounts=snap.accounts,
+        orders=snap.orders,
+        activities=snap.activities,
         opportunities=snap.opportunities,
     )
-    a = build_customer_segments(snap).tables["customer_segments"].set_index("account_id")["segment_id"]
-    b = build_customer_segments(next_day).tables["customer_segments"].set_index("account_id")["segment_id"]
+    a = (
+        build_customer_segments(snap)
+        .tables["customer_segments"]
+        .set_index("account_id")["segment_id"]
+    )
+    b = (
+        build_customer_segments(next_day)
+        .tables["customer_segments"]
+        .set_index("account_id")["segment_id"]
+    )
     assert (a == b).mean() >= 0.95
 
 
@@ -80,15 +91,26 @@ def test_key_account_needs_revenue_and_three_years():
         }
     )
     accounts = pd.DataFrame(
-        {"account_id": ["old", "young", "small"], "account_name": ["a", "b", "c"],
-         "created_at": pd.Timestamp("2020-01-01", tz="UTC")}
+        {
+            "account_id": ["old", "young", "small"],
+            "account_name": ["a", "b", "c"],
+            "created_at": pd.Timestamp("2020-01-01", tz="UTC"),
+        }
     )
-    table = build_customer_segments(make_snapshot(d, accounts=accounts, orders=orders)).tables["customer_segments"]
+    table = build_customer_segments(make_snapshot(d, accounts=accounts, orders=orders)).tables[
+        "customer_segments"
+    ]
     flags = table.set_index("account_id")["is_key_account"]
     assert bool(flags["old"]) and not bool(flags["young"]) and not bool(flags["small"])
 
 
 def test_no_orders_at_all_gives_only_prospects():
-    accounts = pd.DataFrame({"account_id": ["a"], "account_name": ["a"], "created_at": pd.Timestamp("2025-01-01", tz="UTC")})
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["a"],
+            "account_name": ["a"],
+            "created_at": pd.Timestamp("2025-01-01", tz="UTC"),
+        }
+    )
     out = build_customer_segments(make_snapshot(date(2025, 6, 30), accounts=accounts))
     assert out.tables["customer_segments"]["segment_id"].tolist() == ["prospect"]
