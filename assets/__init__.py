@@ -7,10 +7,12 @@ Modules hold thin Dagster assets; the work is in pure sibling modules (`*_logic`
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
+if TYPE_CHECKING:  # importing a pure sibling (model workers do) must not load Dagster
+    import dagster as dg
 
-LayerBuilder = Callable[[dg.PartitionsDefinition], list[dg.AssetsDefinition]]
+LayerBuilder = Callable[[Any], list[Any]]
 
 
 def layer_builders() -> dict[str, LayerBuilder]:
@@ -30,5 +32,5 @@ def layer_builders() -> dict[str, LayerBuilder]:
     return builders
 
 
-def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:  # noqa: F821
     return [asset for build in layer_builders().values() for asset in build(partitions_def)]

@@ -45,13 +45,18 @@ class CleanContext:
 
     @property
     def day_start(self) -> pd.Timestamp:
-        return pd.Timestamp(self.landing_day).tz_localize(self.timezone).tz_convert("UTC")
+        return local_midnight(pd.Timestamp(self.landing_day), self.timezone)
 
     @property
     def day_end(self) -> pd.Timestamp:
         """Exclusive end of the landing day in the settings time zone, as UTC."""
-        nxt = pd.Timestamp(self.landing_day) + pd.Timedelta(days=1)
-        return nxt.tz_localize(self.timezone).tz_convert("UTC")
+        return local_midnight(pd.Timestamp(self.landing_day) + pd.Timedelta(days=1), self.timezone)
+
+
+def local_midnight(day: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """00:00 of a naive date in `tz`, as UTC. Same rule as the KPI calendar: a midnight lost to a
+    DST jump is the first instant after the gap; an ambiguous one is the later (standard) instant."""
+    return day.tz_localize(tz, ambiguous=False, nonexistent="shift_forward").tz_convert("UTC")
 
 
 @dataclass

@@ -16,7 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from assets.ingest import presets, readers
-from assets.ingest.cleaning import CleanContext, CleanResult, clean_frame, missing_required_columns
+from assets.ingest.cleaning import (
+    CleanContext,
+    CleanResult,
+    clean_frame,
+    local_midnight,
+    missing_required_columns,
+)
 from assets.state_logic import latest_versions
 from sales_pipeline.config import Settings
 from schemas import ENTITIES, TABLES, conform
@@ -80,16 +86,24 @@ def _file_quarantine(entity: str, raw: readers.RawFile, code: str, message: str)
     )
 
 
-def _malformed_quarantine(entity: str, raw: readers.RawFile) -> pd.DataFrame:
+def _malformed_quarantine(entity: str, raw: readers.RawFile, pii_headers: set[str]) -> pd.DataFrame:
     bad = raw.malformed
+    detail = bad["detail"].astype("str")
+    detail = detail.where(detail.str.startswith("malformed_line"), "malformed_line: " + detail)
+    if pii_headers:
+        # A line that does not split into the header's fields cannot be masked column by column:
+        # in a file with PII columns the whole line is masked (source_row locates it in the file).
+        records = [{"line": "***", "masked": "the file has PII columns"}] * len(bad)
+    else:
+        records = [{"line": t} for t in bad["raw_text"].astype("str")]
     return pd.DataFrame(
         {
             "entity": entity,
             "source_file": raw.source_file,
             "source_row": bad["source_row"].to_numpy(),
             "reason_code": "malformed_line",
-            "reason_detail": ("malformed_line: " + bad["detail"].astype("str")).to_numpy(),
-            "raw_record": [json.dumps({"line": t}, ensure_ascii=False) for t in bad["raw_text"].astype("str")],
+            "reason_detail": detail.to_numpy(),
+            "raw_record": [json.dumps(r, ensure_ascii=False) for r in records],
         }
     )
 
@@ -195,7 +209,7 @@ def snapshot_tombstones(entity: str, alive: pd.DataFrame, today: list[pd.DataFra
     gone = gone[gone["_merge"] == "left_only"].drop(columns="_merge")
     if gone.empty:
         return TABLES[entity].empty_frame()
-    start = pd.Timestamp(day).tz_localize(tz).tz_convert("UTC")
+    start = local_midnight(pd.Timestamp(day), tz)
     after_last = gone["updated_at"] + pd.Timedelta(microseconds=1)
     return conform(
         gone.assign(
@@ -263,7 +277,7 @@ def _ingest_file(entity: str, raw: readers.RawFile, settings: Settings, day: dat
         raw_frame=_with_headers(raw),
         pii_headers=pii_headers,
     )
-    malformed = _malformed_quarantine(entity, raw)
+    malformed = _malformed_quarantine(entity, raw, pii_headers)
     quarantine = pd.concat([result.quarantine, malformed], ignore_index=True) if len(malformed) else result.quarantine
     rows_read = result.rows_read + len(malformed)
     quarantined = len(quarantine)

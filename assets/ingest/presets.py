@@ -75,8 +75,22 @@ class CanonicalFrame:
     source_columns: dict[str, str] = field(default_factory=dict)  # canonical -> header used
 
 
-def _preset_maps(entity: str, aliases: dict[str, str]) -> dict[str, dict[str, str]]:
-    """{format: {normalised header: canonical}}; custom aliases apply to every format."""
+AliasTarget = str | tuple[str, ...] | list[str]
+"""A custom alias target: one canonical column, or several fed by the same header."""
+
+
+def _targets(target: AliasTarget) -> tuple[str, ...]:
+    return (target,) if isinstance(target, str) else tuple(target)
+
+
+def _preset_maps(
+    entity: str, aliases: dict[str, AliasTarget]
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """{format: {normalised header: canonical columns}}; custom aliases apply to every format.
+
+    Map order is priority order, and custom aliases come first: a header the settings file names
+    wins over a preset header feeding the same canonical column.
+    """
     canonical = {name: name for name in C.CANONICAL_COLUMNS[entity]}
     canonical.update(C.CANONICAL_ALIASES.get(entity, {}))
     maps = {"canonical": canonical}
@@ -92,15 +106,17 @@ def _preset_maps(entity: str, aliases: dict[str, str]) -> dict[str, dict[str, st
             C.WHAT_ID,
         ]
         maps["salesforce"].update(dict.fromkeys(sf_specials, ""))  # derived below
+    custom = {normalise_header(k): _targets(v) for k, v in aliases.items()}
     out = {}
     for fmt, mapping in maps.items():
-        merged = {normalise_header(k): v for k, v in mapping.items()}
-        merged.update({normalise_header(k): v for k, v in aliases.items()})
+        merged = dict(custom)
+        for k, v in mapping.items():
+            merged.setdefault(normalise_header(k), _targets(v) if v else ())
         out[fmt] = merged
     return out
 
 
-def _choose_format(keys: list[str], maps: dict[str, dict[str, str]]) -> str:
+def _choose_format(keys: list[str], maps: dict[str, dict[str, tuple[str, ...]]]) -> str:
     """The preset matching most headers; ties go to canonical (then Salesforce)."""
     scores = {fmt: sum(key in mapping for key in set(keys)) for fmt, mapping in maps.items()}
     return max(scores, key=lambda fmt: (scores[fmt], fmt == "canonical", fmt == "salesforce"))
@@ -114,9 +130,14 @@ def _first_id(values: pd.Series) -> pd.Series:
 
 
 def to_canonical(
-    raw: RawFile, entity: str, *, aliases: dict[str, dict[str, str]] | None = None
+    raw: RawFile, entity: str, *, aliases: dict[str, dict[str, AliasTarget]] | None = None
 ) -> CanonicalFrame:
-    """Rename ``raw``'s columns to the canonical names of ``entity`` using the best preset."""
+    """Rename ``raw``'s columns to the canonical names of ``entity`` using the best preset.
+
+    ``aliases`` ({entity: {their header: canonical column or tuple of columns}}) come from the
+    settings file and win over the presets; a tuple target feeds several canonical columns from
+    one header (a Maven-style ``account`` column that is both the account's ID and its name).
+    """
     frame = raw.frame if raw.frame is not None else pd.DataFrame()
     labels = raw.columns or [f"c{i}" for i in range(len(raw.header))]
     keys = [normalise_header(h) for h in raw.header]
@@ -129,10 +150,13 @@ def to_canonical(
     out: dict[str, pd.Series] = {}
     used: dict[str, str] = {}
     # Map order is priority order: the contract's "A, else B" alternatives, not file order.
-    for key, target in mapping.items():
-        if target and target not in out and key in by_key:
-            label, header = by_key[key]
-            out[target], used[target] = frame[label], header
+    for key, targets in mapping.items():
+        if key not in by_key:
+            continue
+        label, header = by_key[key]
+        for target in targets:
+            if target and target not in out:
+                out[target], used[target] = frame[label], header
 
     owner_names = False
     if fmt == "salesforce" and entity == "activities":
@@ -170,28 +194,33 @@ def _pick(
 def _salesforce_activity(
     frame: pd.DataFrame, by_key: dict, out: dict[str, pd.Series], used: dict[str, str]
 ) -> None:
-    """Task/Event: activity_type, occurred_at, duration_minutes, WhatId -> opportunity/account."""
+    """Task/Event: activity_type, occurred_at, duration_minutes, WhatId -> opportunity/account.
+
+    A column already filled by a custom alias is left alone (custom aliases win over presets).
+    """
+    custom = set(out)
     is_event = any(normalise_header(h) in by_key for h in C.EVENT_MARKERS)
     index = frame.index
     if is_event:
-        out["activity_type"] = pd.Series("meeting", index=index, dtype="str")
+        if "activity_type" not in custom:
+            out["activity_type"] = pd.Series("meeting", index=index, dtype="str")
         occurred = _pick(by_key, frame, C.EVENT_OCCURRED_COLUMNS)
         duration = _pick(by_key, frame, (C.EVENT_DURATION_MINUTES,))
-        if duration:
+        if duration and "duration_minutes" not in custom:
             out["duration_minutes"], used["duration_minutes"] = duration[1], duration[0]
     else:
         subtype = _pick(by_key, frame, C.TASK_TYPE_COLUMNS)
-        if subtype:
+        if subtype and "activity_type" not in custom:
             out["activity_type"] = _task_type(subtype[1])
             used["activity_type"] = subtype[0]
-        else:
+        elif "activity_type" not in custom:
             out["activity_type"] = pd.Series("task", index=index, dtype="str")
         occurred = _pick(by_key, frame, C.TASK_OCCURRED_COLUMNS)
         seconds = _pick(by_key, frame, (C.TASK_DURATION_SECONDS,))
-        if seconds:
+        if seconds and "duration_minutes" not in custom:
             out["duration_minutes"] = _seconds_to_minutes(seconds[1])
             used["duration_minutes"] = seconds[0]
-    if occurred:
+    if occurred and "occurred_at" not in custom:
         out["occurred_at"], used["occurred_at"] = occurred[1], occurred[0]
     what = _pick(by_key, frame, (C.WHAT_ID,))
     if what:

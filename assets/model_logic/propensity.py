@@ -46,7 +46,7 @@ def _classifier(random_state: int) -> RandomForestClassifier:
 
 def _regressor(random_state: int) -> RandomForestRegressor:
     return RandomForestRegressor(
-        n_estimators=150, min_samples_leaf=5, max_features=0.5, n_jobs=1, random_state=random_state
+        n_estimators=150, min_samples_leaf=20, max_features=0.5, n_jobs=1, random_state=random_state
     )
 
 

@@ -68,7 +68,14 @@ def test_partitions_follow_settings(monkeypatch):
     assert defs.resolve_schedule_def("nightly").execution_timezone == "Europe/Berlin"
 
 
-def test_definitions_module_is_lazy():
+def test_definitions_module_is_lazy(monkeypatch):
+    """Importing the module builds nothing: the settings are read when Dagster loads `defs`."""
+    import importlib
+
     import sales_pipeline.definitions as module
 
-    assert isinstance(module.defs, dg.LazyDefinitions) or callable(module.defs)
+    monkeypatch.setenv("SALES_PIPELINE_START_DATE", "not a date")
+    importlib.reload(module)  # would raise if the import read the settings
+    monkeypatch.setenv("SALES_PIPELINE_START_DATE", "2024-02-01")
+    loaded = module.defs() if callable(module.defs) else module.defs
+    assert isinstance(loaded, dg.Definitions)

@@ -15,7 +15,7 @@ from tests.unit.model_fixtures import churn_world
 
 @pytest.fixture(scope="module")
 def world():
-    snap, _ = churn_world()
+    snap, _ = churn_world(n=200)
     return snap, build_propensity(snap)
 
 

@@ -173,3 +173,76 @@ def test_map_stage() -> None:
     )
     assert pd.isna(map_stage(pd.Series(["Mystery"], dtype="str")).iloc[0])
     assert DEFAULT_PROBABILITY["negotiation"] == 80
+
+
+# --- custom aliases: one header feeding several canonical columns ------------------------------
+
+
+def test_alias_tuple_target_feeds_several_columns() -> None:
+    """The Maven dataset's `account` is both the account's ID and its name."""
+    raw = raw_of("account,sector,year_established\nAcme Corporation,technolgy,1996\n")
+    cf = to_canonical(
+        raw, "accounts", aliases={"accounts": {"account": ("account_id", "account_name")}}
+    )
+    assert cf.frame["account_id"].tolist() == ["Acme Corporation"]
+    assert cf.frame["account_name"].tolist() == ["Acme Corporation"]
+    assert cf.missing_required == []
+    assert cf.source_columns["account_id"] == cf.source_columns["account_name"] == "account"
+    assert cf.extra_columns == ["sector", "year_established"]
+    assert list(cf.frame.columns)[:2] == ["account_id", "account_name"]
+
+
+def test_alias_list_target_and_header_normalisation() -> None:
+    raw = raw_of("Sales_Agent,Manager,Regional Office\nMoses Frase,Dustin Brinkmann,Central\n")
+    aliases = {"reps": {"sales agent": ["rep_id", "rep_name"], "regional office": "region"}}
+    cf = to_canonical(raw, "reps", aliases=aliases)
+    row = cf.frame.iloc[0].to_dict()
+    assert row["rep_id"] == row["rep_name"] == "Moses Frase" and row["region"] == "Central"
+    assert cf.missing_required == [] and cf.extra_columns == ["Manager"]
+
+
+def test_alias_tuple_in_one_entity_single_in_another() -> None:
+    raw = raw_of(
+        "opportunity_id,sales_agent,account,deal_stage,engage_date\nX1,Moses Frase,Acme,Won,2017-01-01\n"
+    )
+    aliases = {
+        "opportunities": {
+            "sales_agent": "owner_id",
+            "deal_stage": "stage",
+            "engage_date": "created_at",
+        },
+        "accounts": {"account": ("account_id", "account_name")},
+    }
+    cf = to_canonical(raw, "opportunities", aliases=aliases)
+    assert cf.frame["owner_id"].tolist() == ["Moses Frase"]
+    assert "account_id" not in cf.frame.columns  # the accounts alias does not leak here
+    assert cf.extra_columns == ["account"] and cf.missing_required == []
+
+
+def test_custom_alias_wins_over_preset_header() -> None:
+    """Both `account_id` (canonical preset) and `account` (custom) present: the custom one wins."""
+    raw = raw_of("account_id,account,account_name\n1,Acme,ignored\n")
+    cf = to_canonical(
+        raw, "accounts", aliases={"accounts": {"account": ("account_id", "account_name")}}
+    )
+    assert cf.frame["account_id"].tolist() == ["Acme"]
+    assert cf.frame["account_name"].tolist() == ["Acme"]
+    assert cf.extra_columns == ["account_id", "account_name"]
+
+
+def test_custom_alias_wins_in_a_vendor_preset() -> None:
+    text = "Id,Name,Legacy_Number__c\n001A,Acme,42\n"
+    aliases = {"accounts": {"Legacy_Number__c": "account_id", "Name": ("account_name", "industry")}}
+    cf = to_canonical(raw_of(text, "Account.csv"), "accounts", aliases=aliases)
+    assert cf.vendor_format == "salesforce"
+    assert cf.frame["account_id"].tolist() == ["42"] and cf.extra_columns == ["Id"]
+    assert cf.frame["industry"].tolist() == cf.frame["account_name"].tolist() == ["Acme"]
+
+
+def test_custom_alias_wins_over_salesforce_activity_derivation() -> None:
+    text = "Id,TaskSubtype,Kind__c,ActivityDate,When__c\nT1,Call,demo,2024-01-02,2024-01-05\n"
+    aliases = {"activities": {"Kind__c": "activity_type", "When__c": "occurred_at"}}
+    cf = to_canonical(raw_of(text, "Task.csv"), "activities", aliases=aliases)
+    assert cf.vendor_format == "salesforce"
+    assert cf.frame["activity_type"].tolist() == ["demo"]
+    assert cf.frame["occurred_at"].tolist() == ["2024-01-05"]

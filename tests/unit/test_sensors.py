@@ -13,7 +13,9 @@ from sales_pipeline.resources import PipelineSettings
 def _tick(defs, cursor=None):
     sensor = defs.resolve_sensor_def("landing_folders")
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"settings": defs.resources["settings"]})
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=defs, resources={"settings": defs.resources["settings"]}
+        )
         result = sensor.evaluate_tick(context)
     return result
 
