@@ -32,5 +32,5 @@ def layer_builders() -> dict[str, LayerBuilder]:
     return builders
 
 
-def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:  # noqa: F821
+def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     return [asset for build in layer_builders().values() for asset in build(partitions_def)]

@@ -15,19 +15,32 @@ from schemas import TABLES
 
 OWNERS = ["team:analytics"]
 
-__all__ = ["OWNERS", "PipelineSettings", "analytics_out", "emit_tables", "model_metadata", "snapshot_ins", "to_snapshot", "write_charts"]
+__all__ = [
+    "OWNERS",
+    "PipelineSettings",
+    "analytics_out",
+    "emit_tables",
+    "model_metadata",
+    "snapshot_ins",
+    "to_snapshot",
+    "write_charts",
+]
 
 
 def analytics_out(name: str, group: str) -> dg.AssetOut:
     return dg.AssetOut(
         group_name=group,
         description=TABLES[name].description + " Partition = as-of day D, complete on its own.",
-        kinds={"pandas", "parquet", "scikitlearn"} if group in ("segments", "churn") else {"pandas", "parquet"},
+        kinds={"pandas", "parquet", "scikitlearn"}
+        if group in ("segments", "churn")
+        else {"pandas", "parquet"},
         owners=OWNERS,
     )
 
 
-def write_charts(config: Settings, table: str, day: date, charts: dict[str, bytes]) -> dict[str, dg.MetadataValue]:
+def write_charts(
+    config: Settings, table: str, day: date, charts: dict[str, bytes]
+) -> dict[str, dg.MetadataValue]:
     """Write each PNG under `_charts/` and return it as Markdown metadata the UI renders."""
     meta: dict[str, dg.MetadataValue] = {}
     for name, png in sorted(charts.items()):
@@ -42,7 +55,11 @@ def emit_tables(tables: dict, extra: dict | None = None):
     from sales_pipeline.checks import pandera_check_result
 
     for name, frame in tables.items():
-        yield dg.Output(frame, output_name=name, metadata={**table_metadata(frame, name), **(extra or {}).get(name, {})})
+        yield dg.Output(
+            frame,
+            output_name=name,
+            metadata={**table_metadata(frame, name), **(extra or {}).get(name, {})},
+        )
         yield pandera_check_result(name, frame)
 
 

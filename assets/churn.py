@@ -1,6 +1,5 @@
 """Churn layer: churn scores (logistic regression vs gradient boosting) and purchase propensity."""
 
-
 from datetime import date
 
 import dagster as dg
@@ -35,8 +34,13 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
         t = config.thresholds
-        result = build_churn(to_snapshot(day, inputs, config), high=t.churn_high, medium=t.churn_medium)
-        meta = {**model_metadata(result.metadata), **write_charts(config, "churn_scores", day, result.charts)}
+        result = build_churn(
+            to_snapshot(day, inputs, config), high=t.churn_high, medium=t.churn_medium
+        )
+        meta = {
+            **model_metadata(result.metadata),
+            **write_charts(config, "churn_scores", day, result.charts),
+        }
         yield from emit_tables(result.tables, {"churn_scores": meta})
 
     @dg.multi_asset(
@@ -51,7 +55,10 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
         result = build_propensity(to_snapshot(day, inputs, config))
-        meta = {**model_metadata(result.metadata), **write_charts(config, "customer_propensity", day, result.charts)}
+        meta = {
+            **model_metadata(result.metadata),
+            **write_charts(config, "customer_propensity", day, result.charts),
+        }
         yield from emit_tables(result.tables, {"customer_propensity": meta})
 
     return [churn, propensity]

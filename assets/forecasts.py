@@ -1,6 +1,5 @@
 """Forecasts layer: SARIMAX daily revenue forecasts per level/key with a rolling-origin backtest."""
 
-
 from datetime import date
 
 import dagster as dg
@@ -42,7 +41,10 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             order_cache=cache,
         )
         cache.save()
-        meta = {**model_metadata(result.metadata), **write_charts(config, "sales_forecast", day, result.charts)}
+        meta = {
+            **model_metadata(result.metadata),
+            **write_charts(config, "sales_forecast", day, result.charts),
+        }
         yield from emit_tables(result.tables, {"sales_forecast": meta})
 
     return [forecasts]

@@ -1,6 +1,5 @@
 """KPI layer: kpi_summary, kpi_funnel, campaign_roi and kpi_alerts as of D."""
 
-
 from datetime import date
 
 import dagster as dg
@@ -14,7 +13,6 @@ from assets.analytics_common import (
     to_snapshot,
     write_charts,
 )
-from schemas import TABLES
 from assets.kpi_logic import (
     AlertThresholds,
     build_campaign_roi,
@@ -27,6 +25,7 @@ from assets.kpi_logic import (
 )
 from sales_pipeline import warehouse
 from sales_pipeline.checks import schema_spec
+from schemas import TABLES
 
 GROUP = "kpis"
 KPI_TABLES = ("kpi_summary", "kpi_funnel", "campaign_roi")
@@ -54,7 +53,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         check_specs=[schema_spec(name) for name in KPI_TABLES],
         description="Dense KPI history (day and month x overall/region/owner/product/segment), funnel and campaign ROI.",
     )
-    def kpis(context: dg.AssetExecutionContext, settings: PipelineSettings, customer_segments, **inputs):
+    def kpis(
+        context: dg.AssetExecutionContext, settings: PipelineSettings, customer_segments, **inputs
+    ):
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
         snap = to_snapshot(day, inputs, config)
@@ -80,15 +81,27 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
     @dg.multi_asset(
         name="alerts",
         outs={"kpi_alerts": analytics_out("kpi_alerts", GROUP)},
-        ins={"kpi_summary": dg.AssetIn("kpi_summary"), "churn_scores": dg.AssetIn("churn_scores"), **snapshot_ins()},
+        ins={
+            "kpi_summary": dg.AssetIn("kpi_summary"),
+            "churn_scores": dg.AssetIn("churn_scores"),
+            **snapshot_ins(),
+        },
         partitions_def=partitions_def,
         check_specs=[schema_spec("kpi_alerts")],
         description="Monitoring alerts: attainment, win rate, sales cycle, churn risk, data quality.",
     )
-    def alerts(context: dg.AssetExecutionContext, settings: PipelineSettings, kpi_summary, churn_scores, **inputs):
+    def alerts(
+        context: dg.AssetExecutionContext,
+        settings: PipelineSettings,
+        kpi_summary,
+        churn_scores,
+        **inputs,
+    ):
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
-        audit = warehouse.read_window(config.warehouse, "ingest_audit", end=day, day_column="_landing_day")
+        audit = warehouse.read_window(
+            config.warehouse, "ingest_audit", end=day, day_column="_landing_day"
+        )
         table = build_kpi_alerts(
             to_snapshot(day, inputs, config),
             kpi_summary,
@@ -101,7 +114,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         extra = {
             **model_metadata(headlines),
             "raised": dg.MetadataValue.md(
-                table[["alert_code", "severity", "dimension", "dimension_value", "message"]].to_markdown(index=False)
+                table[
+                    ["alert_code", "severity", "dimension", "dimension_value", "message"]
+                ].to_markdown(index=False)
                 if len(table)
                 else "_no alerts_"
             ),

@@ -1,6 +1,5 @@
 """Segments layer: K-means customer segments with CLV, key accounts and DBSCAN outliers."""
 
-
 from datetime import date
 
 import dagster as dg
@@ -40,8 +39,10 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             key_account_revenue=t.key_account_revenue,
             key_account_years=t.key_account_years,
         )
-        meta = {**model_metadata(result.metadata), **write_charts(config, TABLE, day, result.charts)}
+        meta = {
+            **model_metadata(result.metadata),
+            **write_charts(config, TABLE, day, result.charts),
+        }
         yield from emit_tables(result.tables, {TABLE: meta})
 
     return [segments]
-

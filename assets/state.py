@@ -5,15 +5,25 @@ day's ingest for lineage and reads partitions <= D through one `pyarrow.dataset`
 It is also the per-day gate: a day with a blocked file gets no state, hence no analytics.
 """
 
-
 from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
 
-from assets.state_logic import LANDING_DAY, Snapshot, apply_upsert, build_opportunity_history, resolve_revenue_source
+from assets.state_logic import (
+    LANDING_DAY,
+    Snapshot,
+    apply_upsert,
+    build_opportunity_history,
+    resolve_revenue_source,
+)
 from sales_pipeline import warehouse
-from sales_pipeline.checks import OPEN_DEALS_COMPLETE, REFERENTIAL_INTEGRITY, pandera_check_result, schema_spec
+from sales_pipeline.checks import (
+    OPEN_DEALS_COMPLETE,
+    REFERENTIAL_INTEGRITY,
+    pandera_check_result,
+    schema_spec,
+)
 from sales_pipeline.config import Settings
 from sales_pipeline.metadata import table_metadata
 from sales_pipeline.resources import PipelineSettings
@@ -46,7 +56,9 @@ class DayBlocked(dg.Failure):
 def day_gate(root, day: date) -> None:
     """Raise unless day D was ingested and none of its files is blocked."""
     if not warehouse.has_partition(root, "ingest_audit", day):
-        raise DayBlocked(description=f"{day}: not ingested yet (no ingest_audit partition); run the ingest for {day} first")
+        raise DayBlocked(
+            description=f"{day}: not ingested yet (no ingest_audit partition); run the ingest for {day} first"
+        )
     audit = warehouse.read_partition(root, "ingest_audit", day)
     blocked = audit[audit["status"] == "blocked"]
     if len(blocked):
@@ -124,7 +136,9 @@ def build_state_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asset
         gaps = reference_gaps(tables)
         for entity in ENTITIES:
             name = state_table_name(entity)
-            yield dg.Output(tables[entity], output_name=name, metadata=table_metadata(tables[entity], name))
+            yield dg.Output(
+                tables[entity], output_name=name, metadata=table_metadata(tables[entity], name)
+            )
             yield pandera_check_result(name, tables[entity])
             if entity in gaps:
                 counts = gaps[entity]
@@ -140,7 +154,9 @@ def build_state_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asset
         yield dg.AssetCheckResult(
             asset_key=state_table_name("opportunities"),
             check_name=OPEN_DEALS_COMPLETE,
-            passed=bool(open_deals["amount"].notna().all() and open_deals["account_id"].notna().all()),
+            passed=bool(
+                open_deals["amount"].notna().all() and open_deals["account_id"].notna().all()
+            ),
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
                 "open_deals": dg.MetadataValue.int(len(open_deals)),
@@ -148,7 +164,9 @@ def build_state_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asset
                 "without_account": dg.MetadataValue.int(int(open_deals["account_id"].isna().sum())),
             },
         )
-        yield dg.Output(tables[HISTORY], output_name=HISTORY, metadata=table_metadata(tables[HISTORY], HISTORY))
+        yield dg.Output(
+            tables[HISTORY], output_name=HISTORY, metadata=table_metadata(tables[HISTORY], HISTORY)
+        )
         yield pandera_check_result(HISTORY, tables[HISTORY])
 
     return [state]
@@ -166,7 +184,9 @@ def orders_ever_landed(root, day: date) -> bool:
 
 def to_snapshot(day: date, inputs: dict[str, pd.DataFrame], config: Settings) -> Snapshot:
     """Assemble the Snapshot pure analytics functions take, resolving the revenue source."""
-    source = resolve_revenue_source(config.revenue_source, orders_ever_landed(config.warehouse, day))
+    source = resolve_revenue_source(
+        config.revenue_source, orders_ever_landed(config.warehouse, day)
+    )
     return Snapshot(
         as_of=day,
         revenue_source=source,

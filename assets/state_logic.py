@@ -112,7 +112,9 @@ def resolve_revenue_source(setting: str, orders_ever_landed: bool) -> str:
     if setting == "auto":
         return "orders" if orders_ever_landed else "won_opportunities"
     if setting not in ("orders", "won_opportunities"):
-        raise ValueError(f"revenue source must be orders, won_opportunities or auto, not {setting!r}")
+        raise ValueError(
+            f"revenue source must be orders, won_opportunities or auto, not {setting!r}"
+        )
     return setting
 
 
@@ -157,12 +159,16 @@ def make_snapshot(as_of: date, revenue_source: str = "orders", **frames: pd.Data
     for entity in ENTITY_KEYS:
         table = TABLES[f"{entity}_state"]
         given = frames.pop(entity, None)
-        tables[entity] = table.empty_frame() if given is None else conform(_with_defaults(given), table)
+        tables[entity] = (
+            table.empty_frame() if given is None else conform(_with_defaults(given), table)
+        )
     history = frames.pop("opportunity_history", None)
     if frames:
         raise TypeError(f"unknown snapshot tables: {sorted(frames)}")
     tables["opportunity_history"] = (
-        OPPORTUNITY_HISTORY.empty_frame() if history is None else conform(history, OPPORTUNITY_HISTORY)
+        OPPORTUNITY_HISTORY.empty_frame()
+        if history is None
+        else conform(history, OPPORTUNITY_HISTORY)
     )
     return Snapshot(as_of=as_of, revenue_source=revenue_source, **tables)
 

@@ -39,7 +39,9 @@ def main() -> None:
 
     started = time.perf_counter()
     path = write_opportunities_benchmark(day_dir / "opportunities.csv", rows=args.rows, seed=0)
-    print(f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s")
+    print(
+        f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s"
+    )
 
     started = time.perf_counter()
     table = pacsv.read_csv(path)

@@ -30,7 +30,10 @@ def pandera_check_result(
     """
     schema = TABLES[table].pandera_schema()
     key = dg.AssetKey(asset_key or table) if not isinstance(asset_key, dg.AssetKey) else asset_key
-    shape = {"rows": dg.MetadataValue.int(len(frame)), "columns": dg.MetadataValue.int(frame.shape[1])}
+    shape = {
+        "rows": dg.MetadataValue.int(len(frame)),
+        "columns": dg.MetadataValue.int(frame.shape[1]),
+    }
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -45,7 +48,9 @@ def pandera_check_result(
                 "num_errors": dg.MetadataValue.int(len(cases)),
                 "errors_by_check": dg.MetadataValue.md(summary.to_markdown(index=False)),
                 "failure_cases": dg.MetadataValue.md(
-                    cases.head(_MAX_CASES)[["column", "check", "failure_case", "index"]].to_markdown(index=False)
+                    cases.head(_MAX_CASES)[
+                        ["column", "check", "failure_case", "index"]
+                    ].to_markdown(index=False)
                 ),
             },
         )
@@ -54,5 +59,8 @@ def pandera_check_result(
 
 def schema_spec(asset: str, *, blocking: bool = True) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
-        SCHEMA_VALID, asset=asset, blocking=blocking, description=f"{asset} matches its pandera schema"
+        SCHEMA_VALID,
+        asset=asset,
+        blocking=blocking,
+        description=f"{asset} matches its pandera schema",
     )

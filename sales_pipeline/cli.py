@@ -58,26 +58,62 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="landing root to write")
-@click.option("--days", required=True, type=click.IntRange(min=1), help="number of daily export folders")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="landing root to write",
+)
+@click.option(
+    "--days", required=True, type=click.IntRange(min=1), help="number of daily export folders"
+)
 @click.option("--accounts", default=300, show_default=True, type=click.IntRange(min=10))
-@click.option("--format", "fmt", default="canonical", show_default=True, type=click.Choice(["canonical", "salesforce", "hubspot", "mixed"]))
+@click.option(
+    "--format",
+    "fmt",
+    default="canonical",
+    show_default=True,
+    type=click.Choice(["canonical", "salesforce", "hubspot", "mixed"]),
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--start", default="2024-01-01", show_default=True, help="first landing day")
 @click.option("--clean", "clean", is_flag=True, help="no planted bad rows")
-@click.option("--file-errors", is_flag=True, help="also plant unreadable files (they block their days)")
-def generate(out: Path, days: int, accounts: int, fmt: str, seed: int, start: str, clean: bool, file_errors: bool) -> None:
+@click.option(
+    "--file-errors", is_flag=True, help="also plant unreadable files (they block their days)"
+)
+def generate(
+    out: Path,
+    days: int,
+    accounts: int,
+    fmt: str,
+    seed: int,
+    start: str,
+    clean: bool,
+    file_errors: bool,
+) -> None:
     """Write a synthetic, deterministic landing zone (<out>/<YYYY-MM-DD>/...) and its manifest."""
     from sales_pipeline.generator import generate as generate_zone
 
     manifest = generate_zone(
-        out, days=days, accounts=accounts, fmt=fmt, seed=seed, start=_parse_day(start, "--start"), dirty=not clean, file_errors=file_errors
+        out,
+        days=days,
+        accounts=accounts,
+        fmt=fmt,
+        seed=seed,
+        start=_parse_day(start, "--start"),
+        dirty=not clean,
+        file_errors=file_errors,
     )
     files = manifest["files"] if isinstance(manifest, dict) else manifest.files
-    console.print(f"wrote {len(files)} files for {days} days to {out} (manifest: {out / '_generator' / 'manifest.json'})")
+    console.print(
+        f"wrote {len(files)} files for {days} days to {out} (manifest: {out / '_generator' / 'manifest.json'})"
+    )
 
 
-def _settings_overrides(landing: Path | None, warehouse: Path | None, settings_file: Path | None) -> dict:
+def _settings_overrides(
+    landing: Path | None, warehouse: Path | None, settings_file: Path | None
+) -> dict:
     return {
         "landing": str(landing) if landing else None,
         "warehouse": str(warehouse) if warehouse else None,
@@ -85,7 +121,14 @@ def _settings_overrides(landing: Path | None, warehouse: Path | None, settings_f
     }
 
 
-def execute(day_from: date, day_to: date, overrides: dict, analytics: str, *, expected_blocked: set[str] | None = None) -> int:
+def execute(
+    day_from: date,
+    day_to: date,
+    overrides: dict,
+    analytics: str,
+    *,
+    expected_blocked: set[str] | None = None,
+) -> int:
     """Materialise every asset for the days in order; returns the exit code."""
     import dagster as dg
 
@@ -107,10 +150,14 @@ def execute(day_from: date, day_to: date, overrides: dict, analytics: str, *, ex
     chosen = analytics_days(analytics, days)
 
     ensure_dagster_home(config)
-    defs = build_defs(settings=PipelineSettings(**{k: v for k, v in overrides.items() if v is not None}))
+    defs = build_defs(
+        settings=PipelineSettings(**{k: v for k, v in overrides.items() if v is not None})
+    )
     last_complete = date.today() - timedelta(days=1)
     if day_to > last_complete:
-        raise click.UsageError(f"--to {day_to}: a day's partition exists once the day is over (last: {last_complete})")
+        raise click.UsageError(
+            f"--to {day_to}: a day's partition exists once the day is over (last: {last_complete})"
+        )
 
     outcomes = []
     with dg.DagsterInstance.get() as instance, _progress() as progress:
@@ -121,7 +168,11 @@ def execute(day_from: date, day_to: date, overrides: dict, analytics: str, *, ex
             status = "ok" if outcome.success else "FAILED"
             progress.update(task, advance=1, description=f"{outcome.day} {outcome.phase} {status}")
             for error in outcome.errors:
-                progress.console.print(f"[red]{outcome.day} {outcome.phase}: {error}[/red]")
+                progress.console.print(
+                    f"[red]{outcome.day} {outcome.phase}: {error}[/red]",
+                    soft_wrap=True,
+                    markup=True,
+                )
 
         run_days(defs, days, chosen, instance, on_outcome=on_outcome)
 
@@ -129,12 +180,16 @@ def execute(day_from: date, day_to: date, overrides: dict, analytics: str, *, ex
     failed = [o for o in outcomes if not o.success]
     unexpected = [o for o in failed if not _expected(o, expected_blocked)]
     if failed and not unexpected:
-        console.print(f"{len(failed)} run(s) failed as planted by the generator (blocked files); see quarantine and ingest_audit.")
+        console.print(
+            f"{len(failed)} run(s) failed as planted by the generator (blocked files); see quarantine and ingest_audit."
+        )
         return 0
     if unexpected:
         err_console.print(f"[red]{len(unexpected)} run(s) failed:[/red]")
         for outcome in unexpected:
-            err_console.print(f"  {outcome.day} {outcome.phase}: {'; '.join(outcome.errors)}")
+            err_console.print(
+                f"  {outcome.day} {outcome.phase}: {'; '.join(outcome.errors)}", soft_wrap=True
+            )
         return 1
     return 0
 
@@ -160,7 +215,17 @@ def _summary(outcomes, warehouse_root: Path) -> None:
     from sales_pipeline import warehouse
 
     table = Table(title="sales-pipeline run")
-    for column in ("day", "ingest", "files", "read", "clean", "quarantined", "duplicate", "analytics", "seconds"):
+    for column in (
+        "day",
+        "ingest",
+        "files",
+        "read",
+        "clean",
+        "quarantined",
+        "duplicate",
+        "analytics",
+        "seconds",
+    ):
         table.add_column(
             column,
             justify="right" if column not in ("day", "ingest", "analytics") else "left",
@@ -173,13 +238,26 @@ def _summary(outcomes, warehouse_root: Path) -> None:
     shown = by_day
     if len(by_day) > 40:
         # A year of days does not fit a terminal: keep analytics days and failures.
-        shown = {d: p for d, p in by_day.items() if "analytics" in p or not all(o.success for o in p.values())}
-        console.print(f"{len(by_day)} days run; the table shows the {len(shown)} with analytics or failures")
+        shown = {
+            d: p
+            for d, p in by_day.items()
+            if "analytics" in p or not all(o.success for o in p.values())
+        }
+        console.print(
+            f"{len(by_day)} days run; the table shows the {len(shown)} with analytics or failures"
+        )
     for day, phases in shown.items():
-        audit = warehouse.read_partition(warehouse_root, "ingest_audit", day) if warehouse.has_partition(warehouse_root, "ingest_audit", day) else None
+        audit = (
+            warehouse.read_partition(warehouse_root, "ingest_audit", day)
+            if warehouse.has_partition(warehouse_root, "ingest_audit", day)
+            else None
+        )
         ingest = phases.get("ingest")
         analytics = phases.get("analytics")
-        sums = [str(int(audit[c].sum())) if audit is not None else "-" for c in ("rows_read", "rows_clean", "rows_quarantined", "rows_duplicate")]
+        sums = [
+            str(int(audit[c].sum())) if audit is not None else "-"
+            for c in ("rows_read", "rows_clean", "rows_quarantined", "rows_duplicate")
+        ]
         table.add_row(
             day.isoformat(),
             "ok" if ingest and ingest.success else "blocked" if audit is not None else "failed",
@@ -196,16 +274,42 @@ def _summary(outcomes, warehouse_root: Path) -> None:
 @click.option("--to", "day_to", required=True, help="last landing day (YYYY-MM-DD)")
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path), help="settings file (TOML/YAML)")
-@click.option("--analytics", default="all", show_default=True, help="all | last | none | comma-separated days")
-def run(day_from: str, day_to: str, landing: Path | None, warehouse: Path | None, settings_file: Path | None, analytics: str) -> None:
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="settings file (TOML/YAML)",
+)
+@click.option(
+    "--analytics", default="all", show_default=True, help="all | last | none | comma-separated days"
+)
+def run(
+    day_from: str,
+    day_to: str,
+    landing: Path | None,
+    warehouse: Path | None,
+    settings_file: Path | None,
+    analytics: str,
+) -> None:
     """Materialise every asset for the days --from..--to, in order."""
-    code = execute(_parse_day(day_from, "--from"), _parse_day(day_to, "--to"), _settings_overrides(landing, warehouse, settings_file), analytics)
+    code = execute(
+        _parse_day(day_from, "--from"),
+        _parse_day(day_to, "--to"),
+        _settings_overrides(landing, warehouse, settings_file),
+        analytics,
+    )
     sys.exit(code)
 
 
 @main.command()
-@click.option("--out", "out", default="data", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="writes <out>/landing and <out>/warehouse")
+@click.option(
+    "--out",
+    "out",
+    default="data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="writes <out>/landing and <out>/warehouse",
+)
 @click.option("--accounts", default=300, show_default=True, type=click.IntRange(min=10))
 @click.option("--months", default=13, show_default=True, type=click.IntRange(min=1, max=36))
 @click.option("--seed", default=0, show_default=True, type=int)
@@ -221,18 +325,33 @@ def demo(out: Path, accounts: int, months: int, seed: int) -> None:
     days = (end - start).days + 1
     landing, warehouse_root = out / "landing", out / "warehouse"
     console.print(f"generating {days} days of exports for {accounts} accounts into {landing} ...")
-    generate_zone(landing, days=days, accounts=accounts, fmt="mixed", seed=seed, start=start, dirty=True, file_errors=True)
+    generate_zone(
+        landing,
+        days=days,
+        accounts=accounts,
+        fmt="mixed",
+        seed=seed,
+        start=start,
+        dirty=True,
+        file_errors=True,
+    )
     manifest = json.loads((landing / "_generator" / "manifest.json").read_text(encoding="utf-8"))
-    planted_blocked = {f["source_file"].split("/")[0] for f in manifest["files"] if f.get("status") == "blocked"}
+    planted_blocked = {
+        f["source_file"].split("/")[0] for f in manifest["files"] if f.get("status") == "blocked"
+    }
     all_days = [start + timedelta(days=i) for i in range(days)]
     chosen = ",".join(d.isoformat() for d in sorted(month_ends(all_days)))
-    overrides = {"landing": str(landing), "warehouse": str(warehouse_root), "start_date": start.isoformat()}
+    overrides = {
+        "landing": str(landing),
+        "warehouse": str(warehouse_root),
+        "start_date": start.isoformat(),
+    }
     os.environ.setdefault("SALES_PIPELINE_PII_KEY", "demo-only-key-not-secret")
     code = execute(start, end, overrides, chosen, expected_blocked=planted_blocked)
     console.print(
         "\n[bold]Look at it[/bold]\n"
         f"  UI:     sales-pipeline ui --warehouse {warehouse_root}   (http://127.0.0.1:3000)\n"
-        "  DuckDB: python -c \"import duckdb; print(duckdb.sql(\\\"select period_start, revenue, win_rate from "
+        '  DuckDB: python -c "import duckdb; print(duckdb.sql(\\"select period_start, revenue, win_rate from '
         f"read_parquet('{warehouse_root}/kpi_summary/*/*.parquet', hive_partitioning=true) where date='{end}' "
         "and period_grain='month' and dimension='overall' order by 1\\\"))\""
     )
@@ -253,7 +372,9 @@ def ui(warehouse: Path | None, port: int) -> None:
         env["SALES_PIPELINE_WAREHOUSE"] = str(warehouse)
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
     command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
-    command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "sales_pipeline.definitions"]
+    command += (
+        ["-w", str(workspace)] if workspace.is_file() else ["-m", "sales_pipeline.definitions"]
+    )
     sys.exit(subprocess.call(command, env=env))
 
 

@@ -90,10 +90,21 @@ class Settings:
         return self.entities.get(name, EntityOptions())
 
 
-_SCALARS = ("landing", "warehouse", "start_date", "timezone", "currency", "pii_key", "max_quarantine", "revenue_source")
+_SCALARS = (
+    "landing",
+    "warehouse",
+    "start_date",
+    "timezone",
+    "currency",
+    "pii_key",
+    "max_quarantine",
+    "revenue_source",
+)
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Resolve settings: explicit overrides > environment > settings file > defaults."""
     env = os.environ if environ is None else environ
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
@@ -113,7 +124,11 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         base = Path(settings_file).resolve().parent
         for name in ("landing", "warehouse"):
             # Paths in a settings file are relative to the file, so a committed example works from any cwd.
-            if name in values and raw[name][1] == str(settings_file) and not values[name].is_absolute():
+            if (
+                name in values
+                and raw[name][1] == str(settings_file)
+                and not values[name].is_absolute()
+            ):
                 values[name] = base / values[name]
     return Settings(
         **values,
@@ -173,10 +188,14 @@ def _entities(data: Mapping[str, Any], origin: Any) -> dict[str, EntityOptions]:
         opts = opts or {}
         mode = str(opts.get("load_mode", "delta"))
         if mode not in LOAD_MODES:
-            raise SettingsError(f"entities.{entity}.load_mode = {mode!r} (from {origin}): must be delta or snapshot")
+            raise SettingsError(
+                f"entities.{entity}.load_mode = {mode!r} (from {origin}): must be delta or snapshot"
+            )
         patterns = opts.get("file_patterns", [])
         out[str(entity)] = EntityOptions(
-            file_patterns=tuple(str(p) for p in ([patterns] if isinstance(patterns, str) else patterns)),
+            file_patterns=tuple(
+                str(p) for p in ([patterns] if isinstance(patterns, str) else patterns)
+            ),
             aliases={str(k): _alias_target(v) for k, v in (opts.get("aliases") or {}).items()},
             load_mode=mode,
             date_order={str(k): str(v) for k, v in (opts.get("date_order") or {}).items()},

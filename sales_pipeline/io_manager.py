@@ -27,15 +27,25 @@ class ParquetIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         if not isinstance(obj, pd.DataFrame):
-            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}")
+            raise TypeError(
+                f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}"
+            )
         if not context.has_asset_partitions:
-            raise ValueError(f"{context.asset_key.to_user_string()}: every warehouse table is partitioned by day")
+            raise ValueError(
+                f"{context.asset_key.to_user_string()}: every warehouse table is partitioned by day"
+            )
         table = context.asset_key.path[-1]
         path = warehouse.write_partition(self.root, table, context.asset_partition_key, obj)
-        context.add_output_metadata({"path": dg.MetadataValue.path(str(path)), "dagster/row_count": len(obj)})
+        context.add_output_metadata(
+            {"path": dg.MetadataValue.path(str(path)), "dagster/row_count": len(obj)}
+        )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
-        table = context.upstream_output.asset_key.path[-1] if context.upstream_output else context.asset_key.path[-1]
+        table = (
+            context.upstream_output.asset_key.path[-1]
+            if context.upstream_output
+            else context.asset_key.path[-1]
+        )
         keys = context.asset_partition_keys
         if len(keys) == 1:
             return warehouse.read_partition(self.root, table, keys[0])

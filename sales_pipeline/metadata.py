@@ -14,7 +14,12 @@ from schemas import TABLES
 def column_schema(table: str) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
-            dg.TableColumn(c.name, c.type, description=c.description or None, constraints=dg.TableColumnConstraints(nullable=c.nullable))
+            dg.TableColumn(
+                c.name,
+                c.type,
+                description=c.description or None,
+                constraints=dg.TableColumnConstraints(nullable=c.nullable),
+            )
             for c in TABLES[table].columns
         ]
     )
@@ -27,7 +32,9 @@ def preview(frame: pd.DataFrame, table: str, rows: int = 5) -> dg.MetadataValue:
     return dg.MetadataValue.md(shown.to_markdown(index=False) if len(shown) else "_no rows_")
 
 
-def table_metadata(frame: pd.DataFrame, table: str, *, with_preview: bool = True) -> dict[str, object]:
+def table_metadata(
+    frame: pd.DataFrame, table: str, *, with_preview: bool = True
+) -> dict[str, object]:
     meta: dict[str, object] = {
         "dagster/row_count": dg.MetadataValue.int(len(frame)),
         "dagster/column_schema": column_schema(table),

@@ -12,4 +12,6 @@ def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
 
     A day's partition exists once the day is over, which is what the nightly schedule targets.
     """
-    return dg.DailyPartitionsDefinition(start_date=settings.start_date.isoformat(), timezone=settings.timezone)
+    return dg.DailyPartitionsDefinition(
+        start_date=settings.start_date.isoformat(), timezone=settings.timezone
+    )

@@ -59,9 +59,14 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
                 detail = evaluation.description or ""
-                messages.append(f"check {evaluation.asset_key.to_user_string()}.{evaluation.check_name} failed" + (f": {detail}" if detail else ""))
+                messages.append(
+                    f"check {evaluation.asset_key.to_user_string()}.{evaluation.check_name} failed"
+                    + (f": {detail}" if detail else "")
+                )
         elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause  # the user error, not Dagster's wrapper around it
             text = error.message.strip() if error else "step failed"
             if "blocking asset check" in text and messages:
                 continue  # already reported through the check evaluations above
@@ -69,7 +74,9 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def run_job(defs: dg.Definitions, job_name: str, day: date, instance: dg.DagsterInstance) -> RunOutcome:
+def run_job(
+    defs: dg.Definitions, job_name: str, day: date, instance: dg.DagsterInstance
+) -> RunOutcome:
     started = time.perf_counter()
     job = defs.resolve_job_def(job_name)
     result = job.execute_in_process(
@@ -77,7 +84,9 @@ def run_job(defs: dg.Definitions, job_name: str, day: date, instance: dg.Dagster
     )
     phase = "ingest" if job_name == INGEST_JOB else "analytics"
     errors = [] if result.success else failure_messages(result) or ["run failed"]
-    return RunOutcome(day, phase, result.success, time.perf_counter() - started, result.run_id, errors)
+    return RunOutcome(
+        day, phase, result.success, time.perf_counter() - started, result.run_id, errors
+    )
 
 
 def run_days(

@@ -5,7 +5,6 @@ files runs again while an unchanged one never does. The cursor keeps each folder
 fingerprint (names, sizes, mtimes) so content is only hashed when something changed.
 """
 
-
 import hashlib
 import json
 import re
@@ -21,7 +20,9 @@ DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def folder_fingerprint(folder: Path) -> str:
     entries = sorted(
-        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
     )
     return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
 
@@ -36,7 +37,9 @@ def folder_content_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def landing_requests(landing: Path, valid_days: set[str], cursor: dict[str, str]) -> tuple[list[dg.RunRequest], dict[str, str]]:
+def landing_requests(
+    landing: Path, valid_days: set[str], cursor: dict[str, str]
+) -> tuple[list[dg.RunRequest], dict[str, str]]:
     """Run requests for day folders that are new or changed since the cursor; the new cursor."""
     requests: list[dg.RunRequest] = []
     new_cursor = dict(cursor)
@@ -50,7 +53,11 @@ def landing_requests(landing: Path, valid_days: set[str], cursor: dict[str, str]
             continue
         content = folder_content_hash(folder)
         requests.append(
-            dg.RunRequest(run_key=f"{folder.name}:{content[:16]}", partition_key=folder.name, tags={"landing_sha256": content})
+            dg.RunRequest(
+                run_key=f"{folder.name}:{content[:16]}",
+                partition_key=folder.name,
+                tags={"landing_sha256": content},
+            )
         )
         new_cursor[folder.name] = fingerprint
     return requests, new_cursor

@@ -68,7 +68,9 @@ def read_partition(root: Path, table: str, day: str | date) -> pd.DataFrame:
     """One partition as a conformed frame; FileNotFoundError names the missing partition."""
     path = partition_path(root, table, day)
     if not path.is_file():
-        raise FileNotFoundError(f"{table}: partition {_day(day)} has not been materialised ({path})")
+        raise FileNotFoundError(
+            f"{table}: partition {_day(day)} has not been materialised ({path})"
+        )
     return from_arrow(pq.read_table(path), TABLES[table])
 
 
@@ -82,7 +84,9 @@ def list_partitions(root: Path, table: str) -> list[str]:
         return []
     prefix = f"{PARTITION_FIELD}="
     return sorted(
-        p.name[len(prefix) :] for p in base.iterdir() if p.name.startswith(prefix) and (p / PART_FILE).is_file()
+        p.name[len(prefix) :]
+        for p in base.iterdir()
+        if p.name.startswith(prefix) and (p / PART_FILE).is_file()
     )
 
 
@@ -105,7 +109,9 @@ def read_window(
     wanted = spec.column_names if columns is None else columns
     if not base.is_dir():
         empty = spec.empty_frame()[wanted]
-        return empty.assign(**{day_column: pd.Series(dtype="datetime64[s]")}) if day_column else empty
+        return (
+            empty.assign(**{day_column: pd.Series(dtype="datetime64[s]")}) if day_column else empty
+        )
     schema = pa.schema([*spec.arrow_schema(), pa.field(PARTITION_FIELD, pa.string())])
     dataset = ds.dataset(base, format="parquet", partitioning=_PARTITIONING, schema=schema)
     expr = None
@@ -119,7 +125,9 @@ def read_window(
     frame = from_arrow(data.select(wanted), _subset(spec, wanted))
     if day_column:
         days = data.column(PARTITION_FIELD).to_pandas()
-        frame[day_column] = pd.to_datetime(days.to_numpy(), format="%Y-%m-%d").astype("datetime64[s]")
+        frame[day_column] = pd.to_datetime(days.to_numpy(), format="%Y-%m-%d").astype(
+            "datetime64[s]"
+        )
     return frame
 
 
@@ -151,7 +159,9 @@ def _atomic_write_bytes(target: Path, payload: bytes) -> Path:
 
 def write_chart(root: Path, table: str, day: str | date, name: str, png: bytes) -> Path:
     """`<root>/_charts/<table>/date=D/<name>.png`: '_' folders are not tables, so BI globs skip them."""
-    return _atomic_write_bytes(Path(root) / "_charts" / table / f"{PARTITION_FIELD}={_day(day)}" / f"{name}.png", png)
+    return _atomic_write_bytes(
+        Path(root) / "_charts" / table / f"{PARTITION_FIELD}={_day(day)}" / f"{name}.png", png
+    )
 
 
 class JsonCache(dict):
@@ -170,4 +180,6 @@ class JsonCache(dict):
     def save(self) -> None:
         import json
 
-        _atomic_write_bytes(self.path, json.dumps(dict(sorted(self.items())), indent=0).encode("utf-8"))
+        _atomic_write_bytes(
+            self.path, json.dumps(dict(sorted(self.items())), indent=0).encode("utf-8")
+        )

@@ -34,15 +34,29 @@ _LINEAGE = (
     Col("_source_row", "int64", False, "1-based record number in that file"),
 )
 _VERSION = (
-    Col("updated_at", "timestamp", False, "last change (falls back to created_at, then landing day)"),
+    Col(
+        "updated_at", "timestamp", False, "last change (falls back to created_at, then landing day)"
+    ),
     Col("is_deleted", "bool", False, "tombstone: the record is deleted as of updated_at"),
 )
 
 
 def _money(name: str, required: bool = False) -> tuple[Col, ...]:
     return (
-        Col(name, "float64", not required, f"{name} in reporting currency, rounded to cents", _non_negative()),
-        Col(f"{name}_local", "float64", not required, f"{name} in its original currency", _non_negative()),
+        Col(
+            name,
+            "float64",
+            not required,
+            f"{name} in reporting currency, rounded to cents",
+            _non_negative(),
+        ),
+        Col(
+            f"{name}_local",
+            "float64",
+            not required,
+            f"{name} in its original currency",
+            _non_negative(),
+        ),
         Col("currency", "string", False, "ISO currency of the original value"),
     )
 
@@ -138,7 +152,13 @@ ACTIVITIES = Table(
         _id("contact_id"),
         _id("opportunity_id"),
         _id("owner_id"),
-        Col("activity_type", "string", False, "call|email|meeting|task|demo|other", _one_of(ACTIVITY_TYPES)),
+        Col(
+            "activity_type",
+            "string",
+            False,
+            "call|email|meeting|task|demo|other",
+            _one_of(ACTIVITY_TYPES),
+        ),
         Col("occurred_at", "timestamp", False),
         Col("duration_minutes", "float64", checks=(pa.Check.ge(0, name="invalid_number"),)),
         Col("outcome", "string"),
@@ -184,7 +204,13 @@ TARGETS = Table(
     "targets",
     "Monthly sales targets: rep rows, region rows, and company rows (neither rep nor region).",
     (
-        Col("period", "string", False, "YYYY-MM", (pa.Check.str_matches(r"^\d{4}-(0[1-9]|1[0-2])$", name="invalid_date"),)),
+        Col(
+            "period",
+            "string",
+            False,
+            "YYYY-MM",
+            (pa.Check.str_matches(r"^\d{4}-(0[1-9]|1[0-2])$", name="invalid_date"),),
+        ),
         _id("rep_id"),
         Col("region", "string"),
         *_money("target_amount", required=True),
@@ -241,8 +267,16 @@ QUARANTINE = Table(
     (
         Col("entity", "string", False, "entity, or 'unknown'"),
         Col("source_file", "string", False),
-        Col("source_row", "int64", description="1-based record number; null for a file-level reason"),
-        Col("reason_code", "string", False, "first reason in contract order", _one_of(ROW_REASONS + FILE_REASONS)),
+        Col(
+            "source_row", "int64", description="1-based record number; null for a file-level reason"
+        ),
+        Col(
+            "reason_code",
+            "string",
+            False,
+            "first reason in contract order",
+            _one_of(ROW_REASONS + FILE_REASONS),
+        ),
         Col("reason_detail", "string", False, "every problem found, with column names"),
         Col("raw_record", "string", False, "the raw record as JSON (PII masked)"),
     ),
@@ -263,7 +297,13 @@ INGEST_AUDIT = Table(
         Col("rows_quarantined", "int64", False),
         Col("rows_duplicate", "int64", False),
         Col("extra_columns", "list<string>", False, "vendor columns not stored"),
-        Col("status", "string", False, "ok | blocked | skipped", _one_of(("ok", "blocked", "skipped"))),
+        Col(
+            "status",
+            "string",
+            False,
+            "ok | blocked | skipped",
+            _one_of(("ok", "blocked", "skipped")),
+        ),
         Col("message", "string", description="why the file was blocked or skipped"),
     ),
 )

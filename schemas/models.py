@@ -13,7 +13,12 @@ CUSTOMER_SEGMENTS = Table(
     "One row per account as of D: features, K-means segment, CLV, key-account and outlier flags.",
     (
         Col("account_id", "string", False),
-        Col("segment_id", "string", False, "stable ID of the kind of customer; 'prospect' without orders"),
+        Col(
+            "segment_id",
+            "string",
+            False,
+            "stable ID of the kind of customer; 'prospect' without orders",
+        ),
         Col("segment_name", "string", False),
         Col("recency_days", "float64", description="days since the last completed order"),
         Col("frequency", "float64", description="completed orders in the last 365 days"),
@@ -93,7 +98,13 @@ CHURN_SCORES = Table(
     (
         Col("account_id", "string", False),
         Col("churn_probability", "float64", False, checks=_PROB),
-        Col("risk_tier", "string", False, "high | medium | low", (pa.Check.isin(["high", "medium", "low"]),)),
+        Col(
+            "risk_tier",
+            "string",
+            False,
+            "high | medium | low",
+            (pa.Check.isin(["high", "medium", "low"]),),
+        ),
         Col("top_drivers", "list<string>", False),
         Col("model_version", "string", False),
     ),

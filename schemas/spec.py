@@ -102,7 +102,10 @@ class Table:
         return conform(pd.DataFrame({c.name: [] for c in self.columns}), self)
 
     def markdown(self) -> str:
-        rows = [f"| `{c.name}` | {c.type} | {'' if c.nullable else 'yes'} | {c.description} |" for c in self.columns]
+        rows = [
+            f"| `{c.name}` | {c.type} | {'' if c.nullable else 'yes'} | {c.description} |"
+            for c in self.columns
+        ]
         head = "| column | type | required | description |\n|---|---|---|---|"
         return "\n".join([head, *rows])
 

@@ -110,7 +110,12 @@ class _Problems:
             pos = np.flatnonzero(arr)
             parts.append(
                 pd.DataFrame(
-                    {"position": pos, "rank": REASON_RANK[reason], "reason": reason, "column": column}
+                    {
+                        "position": pos,
+                        "rank": REASON_RANK[reason],
+                        "reason": reason,
+                        "column": column,
+                    }
                 )
             )
         long = pd.concat(parts, ignore_index=True).drop_duplicates(["position", "reason", "column"])
@@ -144,9 +149,12 @@ def hash_pii(raw: pd.Series, key: str | None, *, column: str) -> pd.Series:
 
 
 def _fraction_scaled(prob: pd.Series) -> pd.Series:
-    """Probabilities given as fractions (every value of the column in 0..1) become 0..100."""
+    """Probabilities given as fractions (every value of the column in 0..1) become 0..100.
+
+    Literally the contract's rule: a column whose values are all 0 or 1 is read as fractions too.
+    """
     present = prob.dropna()
-    if len(present) and present.between(0, 1).all() and (present < 1).any():
+    if len(present) and present.between(0, 1).all():
         return prob * 100.0
     return prob
 
@@ -228,7 +236,9 @@ def _parse_columns(
             problems.add("invalid_value", name, parsed.invalid)
         elif kind in ("timestamp", "date"):
             parse = values.parse_datetime if kind == "timestamp" else values.parse_date
-            parsed = parse(raw, tz=ctx.timezone, day_first=_day_first(ctx, name), excel_serial=ctx.excel_serial)
+            parsed = parse(
+                raw, tz=ctx.timezone, day_first=_day_first(ctx, name), excel_serial=ctx.excel_serial
+            )
             problems.add("invalid_date", name, parsed.invalid)
         elif kind == "stage":
             text = values.parse_text(raw)
@@ -237,7 +247,9 @@ def _parse_columns(
             typed[name] = mapped
             continue
         elif kind == "enum":
-            typed[name] = values.parse_text(raw).str.strip().str.lower().str.replace(r"\s+", "_", regex=True)
+            typed[name] = (
+                values.parse_text(raw).str.strip().str.lower().str.replace(r"\s+", "_", regex=True)
+            )
             continue
         elif kind == "currency":
             typed[name] = values.parse_text(raw).str.upper()
@@ -252,7 +264,9 @@ def _parse_columns(
     return typed, raw_null
 
 
-def _apply_defaults(entity: str, typed: dict[str, pd.Series], index: pd.Index, ctx: CleanContext) -> None:
+def _apply_defaults(
+    entity: str, typed: dict[str, pd.Series], index: pd.Index, ctx: CleanContext
+) -> None:
     """Contract defaults: updated_at, created_at, currency, probability, status, is_deleted."""
     day_start = pd.Series(ctx.day_start, index=index).astype("datetime64[us, UTC]")
     if entity == "accounts":
@@ -283,16 +297,22 @@ def _money_date(entity: str, typed: dict[str, pd.Series], tz: str, index: pd.Ind
         return typed["order_date"]
     if entity == "opportunities":
         created = typed["created_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-        return typed.get("close_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")).fillna(created)
+        return typed.get(
+            "close_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        ).fillna(created)
     if entity == "campaigns":
         updated = typed["updated_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-        return typed.get("start_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")).fillna(updated)
+        return typed.get(
+            "start_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        ).fillna(updated)
     if entity == "targets":
         return pd.to_datetime(typed["period"] + "-01", format="%Y-%m-%d", errors="coerce")
     raise KeyError(entity)
 
 
-def lookup_rates(dates: pd.Series, currencies: pd.Series, fx: pd.DataFrame | None, reporting: str) -> pd.Series:
+def lookup_rates(
+    dates: pd.Series, currencies: pd.Series, fx: pd.DataFrame | None, reporting: str
+) -> pd.Series:
     """Latest rate on or before each date per currency; 1 for the reporting currency; NaN if none."""
     out = pd.Series(np.nan, index=dates.index, dtype="float64")
     out[currencies == reporting] = 1.0
@@ -300,10 +320,16 @@ def lookup_rates(dates: pd.Series, currencies: pd.Series, fx: pd.DataFrame | Non
     if fx is None or fx.empty or not need.any():
         return out
     left = pd.DataFrame(
-        {"d": dates[need].astype("datetime64[s]"), "currency": currencies[need].astype("str"), "pos": np.flatnonzero(need)}
+        {
+            "d": dates[need].astype("datetime64[s]"),
+            "currency": currencies[need].astype("str"),
+            "pos": np.flatnonzero(need),
+        }
     ).sort_values("d", kind="stable")
     right = (
-        fx.assign(d=fx["rate_date"].astype("datetime64[s]"), currency=fx["currency"].astype("str"))[["d", "currency", "rate"]]
+        fx.assign(d=fx["rate_date"].astype("datetime64[s]"), currency=fx["currency"].astype("str"))[
+            ["d", "currency", "rate"]
+        ]
         .dropna()
         .sort_values("d", kind="stable")
     )
@@ -313,18 +339,35 @@ def lookup_rates(dates: pd.Series, currencies: pd.Series, fx: pd.DataFrame | Non
     return pd.Series(arr, index=dates.index)
 
 
-def _convert_money(entity: str, typed: dict[str, pd.Series], index: pd.Index, ctx: CleanContext, problems: _Problems) -> None:
+def _convert_money(
+    entity: str,
+    typed: dict[str, pd.Series],
+    index: pd.Index,
+    ctx: CleanContext,
+    problems: _Problems,
+) -> None:
     money = MONEY_COLUMNS.get(entity)
     if money is None:
         return
     local = typed.get(money, pd.Series(np.nan, index=index, dtype="float64"))
-    rate = lookup_rates(_money_date(entity, typed, ctx.timezone, index), typed["currency"], ctx.fx_rates, ctx.currency)
+    rate = lookup_rates(
+        _money_date(entity, typed, ctx.timezone, index),
+        typed["currency"],
+        ctx.fx_rates,
+        ctx.currency,
+    )
     problems.add("no_fx_rate", money, local.notna() & rate.isna())
     typed[f"{money}_local"] = local
     typed[money] = (local * rate).round(2)
 
 
-def _entity_rules(entity: str, typed: dict[str, pd.Series], raw_null: dict[str, pd.Series], ctx: CleanContext, problems: _Problems) -> None:
+def _entity_rules(
+    entity: str,
+    typed: dict[str, pd.Series],
+    raw_null: dict[str, pd.Series],
+    ctx: CleanContext,
+    problems: _Problems,
+) -> None:
     """Rules that span columns: closed deals need amount and close date; no creation after the day."""
     if "created_at" in typed:
         problems.add("future_date", "created_at", typed["created_at"] >= ctx.day_end)
@@ -334,7 +377,9 @@ def _entity_rules(entity: str, typed: dict[str, pd.Series], raw_null: dict[str, 
             problems.add("missing_required", column, closed & raw_null[column].to_numpy())
 
 
-def _validate(entity: str, frame: pd.DataFrame, raw_null: dict[str, pd.Series], problems: _Problems) -> None:
+def _validate(
+    entity: str, frame: pd.DataFrame, raw_null: dict[str, pd.Series], problems: _Problems
+) -> None:
     """pandera, lazily: map failure cases back to row positions through the check names."""
     schema = TABLES[entity].pandera_schema()
     try:
@@ -346,7 +391,9 @@ def _validate(entity: str, frame: pd.DataFrame, raw_null: dict[str, pd.Series], 
     cases["reason"] = _reason_names(entity, cases)
     unexpected = cases[cases["reason"].isna()]
     if not unexpected.empty:
-        raise TypeError(f"{entity}: schema mismatch (a bug, not bad input): {unexpected.head(5).to_dict('records')}")
+        raise TypeError(
+            f"{entity}: schema mismatch (a bug, not bad input): {unexpected.head(5).to_dict('records')}"
+        )
     for (reason, column), group in cases.groupby(["reason", "column"], sort=True):
         mask = np.zeros(len(frame), dtype=bool)
         mask[group["index"].astype(int).to_numpy()] = True
@@ -366,7 +413,9 @@ def _reason_names(entity: str, cases: pd.DataFrame) -> pd.Series:
     description, not its name). Anything else (a dtype mismatch) maps to NA: a bug."""
     table = TABLES[entity]
     names: list[str | None] = []
-    for column, check, number in zip(cases["column"], cases["check"], cases["check_number"], strict=True):
+    for column, check, number in zip(
+        cases["column"], cases["check"], cases["check_number"], strict=True
+    ):
         if check == "not_nullable":
             names.append("missing_required")
             continue
@@ -392,8 +441,13 @@ def raw_records_json(raw: pd.DataFrame, positions: np.ndarray, pii_headers: set[
     subset = raw.iloc[positions].copy()
     for column in subset.columns:
         if column in pii_headers:
-            subset[column] = subset[column].where(subset[column].isna() | (subset[column] == ""), "***")
-    return [json.dumps(rec, ensure_ascii=False) for rec in subset.astype(object).where(subset.notna(), None).to_dict("records")]
+            subset[column] = subset[column].where(
+                subset[column].isna() | (subset[column] == ""), "***"
+            )
+    return [
+        json.dumps(rec, ensure_ascii=False)
+        for rec in subset.astype(object).where(subset.notna(), None).to_dict("records")
+    ]
 
 
 def clean_frame(
@@ -432,11 +486,15 @@ def clean_frame(
     _validate(entity, candidate, raw_null, problems)
 
     # Duplicates are decided before quarantine on exact copies, after it on versions.
-    for reason, column, arr in problems.items:
+    for _reason, _column, arr in problems.items:
         arr &= ~exact_dup
     bad = problems.any_mask() & ~exact_dup
     resolved = problems.resolve()
-    resolved = resolved[~exact_dup[resolved["position"].astype(int).to_numpy()]] if len(resolved) else resolved
+    resolved = (
+        resolved[~exact_dup[resolved["position"].astype(int).to_numpy()]]
+        if len(resolved)
+        else resolved
+    )
     positions = resolved["position"].astype(int).to_numpy()
     quarantine = pd.DataFrame(
         {
@@ -468,7 +526,11 @@ def _exact_duplicates(frame: pd.DataFrame, raw_frame: pd.DataFrame, key: list[st
     if frame.empty:
         return np.zeros(0, dtype=bool)
     present = [c for c in key if c in frame.columns]
-    candidates = frame[present].duplicated(keep=False).to_numpy() if present else np.ones(len(frame), dtype=bool)
+    candidates = (
+        frame[present].duplicated(keep=False).to_numpy()
+        if present
+        else np.ones(len(frame), dtype=bool)
+    )
     out = np.zeros(len(frame), dtype=bool)
     if candidates.any():
         out[np.flatnonzero(candidates)] = raw_frame[candidates].duplicated(keep="last").to_numpy()

@@ -11,11 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
-from assets.ingest import presets, readers
+from assets.ingest import presets, readers, values
 from assets.ingest.cleaning import (
     CleanContext,
     CleanResult,
@@ -68,7 +67,11 @@ class DayResult:
     audit: pd.DataFrame = field(default_factory=INGEST_AUDIT.empty_frame)
 
     def quarantine_counts(self, entity: str | None = None) -> dict[str, int]:
-        q = self.quarantine if entity is None else self.quarantine[self.quarantine["entity"] == entity]
+        q = (
+            self.quarantine
+            if entity is None
+            else self.quarantine[self.quarantine["entity"] == entity]
+        )
         return {str(k): int(v) for k, v in q["reason_code"].value_counts().sort_index().items()}
 
 
@@ -108,7 +111,15 @@ def _malformed_quarantine(entity: str, raw: readers.RawFile, pii_headers: set[st
     )
 
 
-def _audit_row(raw: readers.RawFile, entity: str, vendor: str | None, extra: list[str], counts: tuple[int, int, int, int], status: str, message: str | None) -> dict:
+def _audit_row(
+    raw: readers.RawFile,
+    entity: str,
+    vendor: str | None,
+    extra: list[str],
+    counts: tuple[int, int, int, int],
+    status: str,
+    message: str | None,
+) -> dict:
     read, clean, quarantined, duplicate = counts
     return {
         "entity": entity,
@@ -146,26 +157,55 @@ def ingest_day(
     """Ingest `<landing>/<day>/`; every file ends up in the audit, every row clean/quarantined/duplicate."""
     day_dir = settings.landing / day.isoformat()
     if not day_dir.is_dir():
-        raise LandingFolderMissing(f"no landing folder for {day.isoformat()}: {day_dir} does not exist")
+        raise LandingFolderMissing(
+            f"no landing folder for {day.isoformat()}: {day_dir} does not exist"
+        )
     raws = readers.read_landing_day(day_dir, settings.landing)
-    patterns = {e: list(settings.entity(e).file_patterns) for e in ENTITIES if settings.entity(e).file_patterns}
+    patterns = {
+        e: list(settings.entity(e).file_patterns)
+        for e in ENTITIES
+        if settings.entity(e).file_patterns
+    }
 
     audit_rows: list[dict] = []
     quarantines: list[pd.DataFrame] = []
-    by_entity: dict[str, list[tuple[readers.RawFile, presets.CanonicalFrame | None]]] = {e: [] for e in ENTITIES}
+    by_entity: dict[str, list[tuple[readers.RawFile, presets.CanonicalFrame | None]]] = {
+        e: [] for e in ENTITIES
+    }
     for raw in raws:
         entity = presets.detect_entity(raw.name, patterns or None)
         if raw.error is not None and raw.error.code not in FILE_REASONS:
             log.warning("%s: %s; skipped", raw.source_file, raw.error.message)
-            audit_rows.append(_audit_row(raw, entity or "unknown", None, [], (0, 0, 0, 0), "ok", f"skipped: {raw.error.message}"))
+            audit_rows.append(
+                _audit_row(
+                    raw,
+                    entity or "unknown",
+                    None,
+                    [],
+                    (0, 0, 0, 0),
+                    "ok",
+                    f"skipped: {raw.error.message}",
+                )
+            )
             continue
         if entity is None:
             log.warning("%s: no entity matches this file name; skipped", raw.source_file)
-            audit_rows.append(_audit_row(raw, "unknown", None, [], (0, 0, 0, 0), "ok", "skipped: no entity matches the file name"))
+            audit_rows.append(
+                _audit_row(
+                    raw,
+                    "unknown",
+                    None,
+                    [],
+                    (0, 0, 0, 0),
+                    "ok",
+                    "skipped: no entity matches the file name",
+                )
+            )
             continue
         by_entity[entity].append((raw, None))
 
     clean: dict[str, list[pd.DataFrame]] = {}
+    seen: dict[str, list[pd.DataFrame]] = {}
     blocked: dict[str, list[str]] = {}
     today_fx = prior.fx_rates
     rep_names = rep_name_index(prior.reps)
@@ -180,8 +220,19 @@ def ingest_day(
                 blocked.setdefault(entity, []).append(report["blocked"])
             if report["clean"] is not None:
                 clean.setdefault(entity, []).append(report["clean"])
+            if report.get("seen") is not None:
+                seen.setdefault(entity, []).append(report["seen"])
         if entity in prior.alive and clean.get(entity) and entity not in blocked:
-            clean[entity].append(snapshot_tombstones(entity, prior.alive[entity], clean[entity], day, settings.timezone))
+            clean[entity].append(
+                snapshot_tombstones(
+                    entity,
+                    prior.alive[entity],
+                    clean[entity],
+                    day,
+                    settings.timezone,
+                    seen=seen.get(entity),
+                )
+            )
         if entity == "fx_rates" and clean.get("fx_rates"):
             today_fx = pd.concat([prior.fx_rates, *clean["fx_rates"]], ignore_index=True)
         if entity == "reps" and clean.get("reps"):
@@ -189,22 +240,38 @@ def ingest_day(
 
     return DayResult(
         day=day,
-        clean={e: conform(pd.concat(frames, ignore_index=True), TABLES[e]) for e, frames in clean.items()},
+        clean={
+            e: conform(pd.concat(frames, ignore_index=True), TABLES[e])
+            for e, frames in clean.items()
+        },
         blocked=blocked,
-        quarantine=conform(pd.concat([QUARANTINE.empty_frame(), *quarantines], ignore_index=True), QUARANTINE),
+        quarantine=conform(
+            pd.concat([QUARANTINE.empty_frame(), *quarantines], ignore_index=True), QUARANTINE
+        ),
         audit=conform(pd.DataFrame(audit_rows, columns=INGEST_AUDIT.column_names), INGEST_AUDIT),
     )
 
 
-def snapshot_tombstones(entity: str, alive: pd.DataFrame, today: list[pd.DataFrame], day: date, tz: str) -> pd.DataFrame:
+def snapshot_tombstones(
+    entity: str,
+    alive: pd.DataFrame,
+    today: list[pd.DataFrame],
+    day: date,
+    tz: str,
+    *,
+    seen: list[pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Records alive yesterday but absent from today's full snapshot are deleted as of today.
 
     A tombstone copies the record's last version with is_deleted = True, updated_at = the start of
     the landing day (or just after the last version, if that is later), `_source_row` 0 because no
-    file row produced it (so it is not part of any file's rows_read).
+    file row produced it (so it is not part of any file's rows_read). `seen` holds the keys of
+    every record the snapshot carried, quarantined ones included: a record sent with a bad value
+    is not absent from the snapshot, so it is not deleted.
     """
     key = list(TABLES[entity].primary_key)
-    present = pd.concat(today, ignore_index=True)[key].drop_duplicates()
+    frames = [f[key] for f in today] + [f[key] for f in seen or []]
+    present = pd.concat(frames, ignore_index=True).dropna(how="all").drop_duplicates()
     gone = alive.merge(present, on=key, how="left", indicator=True)
     gone = gone[gone["_merge"] == "left_only"].drop(columns="_merge")
     if gone.empty:
@@ -234,23 +301,44 @@ def _with_headers(raw: readers.RawFile) -> pd.DataFrame:
     return raw.frame.set_axis(names, axis=1)
 
 
-def _ingest_file(entity: str, raw: readers.RawFile, settings: Settings, day: date, fx: pd.DataFrame, rep_names: dict[str, str]) -> dict:
+def _ingest_file(
+    entity: str,
+    raw: readers.RawFile,
+    settings: Settings,
+    day: date,
+    fx: pd.DataFrame,
+    rep_names: dict[str, str],
+) -> dict:
     """Clean one file; returns its audit row, quarantine, clean rows and blocking reason (if any)."""
     if raw.error is not None:
         message = f"{raw.source_file}: {raw.error.message}"
         return {
-            "audit": _audit_row(raw, entity, None, [], (raw.rows_read, 0, raw.rows_read, 0), "blocked", message),
+            "audit": _audit_row(
+                raw, entity, None, [], (raw.rows_read, 0, raw.rows_read, 0), "blocked", message
+            ),
             "quarantine": _file_quarantine(entity, raw, raw.error.code, message),
             "clean": None,
             "blocked": f"{raw.source_file}: {raw.error.code}: {raw.error.message}",
         }
     options = settings.entity(entity)
-    canonical = presets.to_canonical(raw, entity, aliases={entity: dict(options.aliases)} if options.aliases else None)
+    canonical = presets.to_canonical(
+        raw, entity, aliases={entity: dict(options.aliases)} if options.aliases else None
+    )
     missing = missing_required_columns(entity, list(canonical.frame.columns))
     if missing:
-        message = f"{raw.source_file}: required column(s) {', '.join(missing)} missing from the header"
+        message = (
+            f"{raw.source_file}: required column(s) {', '.join(missing)} missing from the header"
+        )
         return {
-            "audit": _audit_row(raw, entity, canonical.vendor_format, canonical.extra_columns, (raw.rows_read, 0, raw.rows_read, 0), "blocked", message),
+            "audit": _audit_row(
+                raw,
+                entity,
+                canonical.vendor_format,
+                canonical.extra_columns,
+                (raw.rows_read, 0, raw.rows_read, 0),
+                "blocked",
+                message,
+            ),
             "quarantine": _file_quarantine(entity, raw, "missing_column", message),
             "clean": None,
             "blocked": f"{raw.source_file}: missing_column: {', '.join(missing)}",
@@ -267,7 +355,20 @@ def _ingest_file(entity: str, raw: readers.RawFile, settings: Settings, day: dat
         fx_rates=fx,
         rep_names=rep_names,
     )
-    pii_headers = {canonical.source_columns[c] for c in PII_COLUMNS if c in canonical.source_columns}
+    pii_headers = {
+        canonical.source_columns[c] for c in PII_COLUMNS if c in canonical.source_columns
+    }
+    if entity == "contacts":
+        # A contact export carries personal data beyond the canonical PII columns (full name,
+        # mobile, mailing address): in quarantine keep only the non-personal mapped columns.
+        kept = {h for c, h in canonical.source_columns.items() if c not in PII_COLUMNS}
+        pii_headers |= {h for h in raw.header if h not in kept}
+    key = TABLES[entity].primary_key
+    seen = None
+    if len(key) == 1 and key[0].endswith("_id"):
+        # Keys of every record in the file (quarantined ones too), typed as the cleaner types IDs.
+        ids = values.parse_id(canonical.frame[key[0]], salesforce=ctx.salesforce_ids).values
+        seen = pd.DataFrame({key[0]: ids.dropna().unique()}).astype("str")
     result = clean_frame(
         entity,
         canonical.frame,
@@ -278,7 +379,11 @@ def _ingest_file(entity: str, raw: readers.RawFile, settings: Settings, day: dat
         pii_headers=pii_headers,
     )
     malformed = _malformed_quarantine(entity, raw, pii_headers)
-    quarantine = pd.concat([result.quarantine, malformed], ignore_index=True) if len(malformed) else result.quarantine
+    quarantine = (
+        pd.concat([result.quarantine, malformed], ignore_index=True)
+        if len(malformed)
+        else result.quarantine
+    )
     rows_read = result.rows_read + len(malformed)
     quarantined = len(quarantine)
     denominator = rows_read - result.rows_duplicate
@@ -301,4 +406,5 @@ def _ingest_file(entity: str, raw: readers.RawFile, settings: Settings, day: dat
         "quarantine": quarantine,
         "clean": result.clean,
         "blocked": blocked,
+        "seen": seen,
     }

@@ -104,7 +104,9 @@ def _malformed_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
     return frame.astype({"source_row": "int64", "detail": "str", "raw_text": "str"})
 
 
-def _failed(source_file: str, name: str, data: bytes, error: FileError, *, header_lines: int = 0) -> RawFile:
+def _failed(
+    source_file: str, name: str, data: bytes, error: FileError, *, header_lines: int = 0
+) -> RawFile:
     """A file that cannot be read. An undecodable file still has countable records: its non-blank
     lines (less the header), so its rows count as quarantined rather than vanishing."""
     records = 0
@@ -259,7 +261,9 @@ def _arrow_read(
     return table, invalid
 
 
-def _read_records(body: str | bytes, labels: list[str], delimiter: str, first_record: int) -> _Table:
+def _read_records(
+    body: str | bytes, labels: list[str], delimiter: str, first_record: int
+) -> _Table:
     """Parse header-less records; record numbers start at ``first_record``.
 
     ``body`` may be UTF-8 bytes already (a UTF-8 file), which spares re-encoding the text.

@@ -6,8 +6,15 @@ Same as-of features, snapshots and time split as churn (`TimeSplit`, population 
 existing at the snapshot day). The report compares the regressor's validation MAE with the naive
 baseline "the last 90 days' revenue carried forward" and gives the classifier's validation AUC.
 
-The regressor is fitted on log1p(revenue) and mapped back with expm1: revenue is heavy-tailed and
-MAE rewards the conditional median, which the log model tracks far better than the mean.
+The regressor learns a correction to that baseline: its target is the log ratio
+log1p(next 90 days' revenue) - log1p(last 90 days' revenue), mapped back with
+expm1(log1p(last 90 days) + prediction). Revenue is heavy-tailed and MAE rewards the conditional
+median, which a log model tracks far better than the mean; predicting the log ratio rather than
+log1p(revenue) itself keeps the scale of each customer (a leaf of 10 accounts of very different
+sizes no longer averages a big customer down to a middling one) and lets the trees spend their
+splits on what changes: decline before churn, growth, the first order of a new customer. On the
+generator's data (steady Poisson buyers, where carrying forward is hard to beat) the plain log model
+lost to the baseline; the ratio model beats it.
 """
 
 from __future__ import annotations
@@ -46,8 +53,13 @@ def _classifier(random_state: int) -> RandomForestClassifier:
 
 def _regressor(random_state: int) -> RandomForestRegressor:
     return RandomForestRegressor(
-        n_estimators=150, min_samples_leaf=20, max_features=0.5, n_jobs=1, random_state=random_state
+        n_estimators=150, min_samples_leaf=10, max_features=0.5, n_jobs=1, random_state=random_state
     )
+
+
+def _baseline(rows: pd.DataFrame) -> np.ndarray:
+    """The naive forecast the regressor corrects: the last 90 days' revenue carried forward."""
+    return rows["revenue_90d"].clip(lower=0).to_numpy(dtype="float64")
 
 
 class _Propensity:
@@ -61,9 +73,8 @@ class _Propensity:
         y = (rows["future_orders"] > 0).to_numpy(dtype=int)
         self.constant = float(y[0]) if len(np.unique(y)) < 2 else None
         self.clf = None if self.constant is not None else _classifier(self.random_state).fit(x, y)
-        self.reg = _regressor(self.random_state).fit(
-            x, np.log1p(rows["future_revenue"].clip(lower=0).to_numpy())
-        )
+        target = np.log1p(rows["future_revenue"].clip(lower=0).to_numpy(dtype="float64"))
+        self.reg = _regressor(self.random_state).fit(x, target - np.log1p(_baseline(rows)))
         return self
 
     def predict(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -73,14 +84,14 @@ class _Propensity:
             if self.clf is None
             else self.clf.predict_proba(x)[:, 1]
         )
-        revenue = np.clip(np.expm1(self.reg.predict(x)), 0.0, None)
+        revenue = np.clip(np.expm1(np.log1p(_baseline(rows)) + self.reg.predict(x)), 0.0, None)
         return p, revenue
 
     def params(self) -> dict[str, object]:
         return {
             "classifier": _classifier(self.random_state).get_params(),
             "regressor": _regressor(self.random_state).get_params(),
-            "target": "log1p(revenue_90d)",
+            "target": "log1p(future revenue_90d) - log1p(last revenue_90d)",
         }
 
 

@@ -2,12 +2,19 @@
 
 Accounts with at least one completed order are clustered; the others are `prospect`. The features
 (`SEGMENT_FEATURES`) are log1p'd (heavy tails) and robust-scaled (median/IQR, so a few giant
-accounts do not squash everyone else), then K-means (n_init=10, fixed random_state) runs for each k
-in k_range and the k with the best silhouette wins.
+accounts do not squash everyone else), plus the log of the last year's average order value
+(monetary / frequency: a derived column, not a new input); tenure and win rate enter at reduced
+weight (`WEIGHTS`). K-means (n_init=10, fixed random_state) then runs for each k in k_range and the
+k with the best silhouette wins.
 
 Segment IDs carry no stored state: each cluster is *named* from the medians of its members with
 fixed rules (`segment_name`), and the ID is the slug of the name. The same kind of customer thus
-gets the same ID day after day, whatever the arbitrary K-means label numbers are.
+gets the same ID day after day, whatever the arbitrary K-means label numbers are. Names:
+`dormant` (no order in a year), `at risk` (silent for much longer than usual, or ordering at less
+than half the previous quarter's pace), `new`, `high value, active`, `frequent, active` (about
+weekly or more), `regular, active`, `occasional` (less than quarterly). Two clusters with the same
+name are told apart by value: the higher-revenue one keeps the plain name, the next is
+`<name>, lower value` (then `<name>, lower value (3)`, ...).
 """
 
 from __future__ import annotations
@@ -31,10 +38,18 @@ from schemas import TABLES, conform
 PROSPECT = "prospect"
 DORMANT_DAYS = 365
 """No completed order in the last year: dormant."""
-AT_RISK_MIN_DAYS = 90
-"""At risk: the last order is older than 90 days and than twice the usual gap between orders."""
+AT_RISK_MIN_DAYS = 30
+AT_RISK_GAPS = 3.0
+"""At risk: the last order is older than AT_RISK_MIN_DAYS and than AT_RISK_GAPS times the usual
+gap between orders (365 / orders in the last year) ..."""
+DECLINE_RATIO = 0.5
+DECLINE_MIN_ORDERS = 3.0
+"""... or the last 90 days brought at most DECLINE_RATIO of the orders of the 90 days before, when
+those were at least DECLINE_MIN_ORDERS (so 1 -> 0 orders of a rare buyer is not a decline)."""
 OCCASIONAL_MAX_ORDERS = 4
 """Active customers with fewer orders a year than this (less than quarterly) are occasional."""
+FREQUENT_MIN_ORDERS = 52
+"""Active customers with at least this many orders a year (about weekly) are frequent."""
 NEW_TENURE_DAYS = 180
 HIGH_VALUE_QUANTILE = 0.8
 """A segment is high value when its median last-year revenue reaches this quantile of the
@@ -42,24 +57,41 @@ last-year revenue of all customers who bought in the last year."""
 OUTLIER_QUANTILE = 0.95
 """DBSCAN eps = this quantile of the distances to the min_samples-th nearest neighbour."""
 SILHOUETTE_SAMPLE = 3000
-WIN_RATE_WEIGHT = 0.5
-"""Win rate enters the clustering at half weight: with the few closed deals a customer usually
-has it moves in big discrete steps (1/4 -> 2/4) that, robust-scaled, would otherwise split
-behaviourally identical customers into separate segments."""
+AOV_FEATURE = "avg_order_value_365d"
+"""Derived clustering column: log1p(monetary / frequency), the last year's average order value."""
+WEIGHTS = {
+    "recency_days": 1.0,
+    "frequency": 1.0,
+    "monetary": 1.0,
+    "tenure_days": 0.25,
+    "activities_90d": 1.0,
+    "win_rate": 0.5,
+    AOV_FEATURE: 1.0,
+}
+"""Column weights after scaling. Win rate at half weight: with the few closed deals a customer
+usually has it moves in big discrete steps (1/4 -> 2/4) that, robust-scaled, would otherwise split
+behaviourally identical customers. Tenure at a quarter: how long ago an account was opened says
+little about how it buys now, and at full weight it split one buying pattern into old and young
+halves. The average order value is explicit because the log of monetary alone mixes 'many small
+orders' with 'few big ones' (it is log frequency + log order value); with it, a fading big-ticket
+buyer no longer falls in with steady small-ticket ones."""
 
 
 def clustering_matrix(features: pd.DataFrame) -> np.ndarray:
-    """log1p of the non-negative features, win rate filled with the median (no closed deal is no
-    evidence, not a zero win rate), robust-scaled, win rate down-weighted (WIN_RATE_WEIGHT)."""
+    """log1p of the non-negative features and of the last year's average order value (0 without
+    orders in the last year), win rate filled with the median (no closed deal is no evidence, not
+    a zero win rate), robust-scaled, then weighted (WEIGHTS)."""
     frame = features[SEGMENT_FEATURES].astype("float64").copy()
     for name in SEGMENT_FEATURES:
         if name != "win_rate":
             frame[name] = np.log1p(frame[name].fillna(0.0).clip(lower=0))
     median = frame["win_rate"].median()
     frame["win_rate"] = frame["win_rate"].fillna(0.0 if pd.isna(median) else median)
+    frequency = features["frequency"].astype("float64")
+    aov = features["monetary"].astype("float64").clip(lower=0) / frequency.where(frequency > 0)
+    frame[AOV_FEATURE] = np.log1p(aov.fillna(0.0))
     x = RobustScaler().fit_transform(frame.to_numpy())
-    x[:, SEGMENT_FEATURES.index("win_rate")] *= WIN_RATE_WEIGHT
-    return x
+    return x * np.array([WEIGHTS[name] for name in frame.columns])
 
 
 def choose_k(
@@ -82,24 +114,29 @@ def choose_k(
 
 
 def segment_name(profile: pd.Series, high_value: float) -> str:
-    """Readable name from a cluster's medians (recency_days, frequency, monetary, tenure_days)."""
+    """Readable name from a cluster's medians (recency_days, frequency, monetary, tenure_days,
+    orders_90d, orders_prev_90d)."""
     recency, frequency, monetary = (
         profile["recency_days"],
         profile["frequency"],
         profile["monetary"],
     )
-    valuable = monetary >= high_value > 0
     if recency > DORMANT_DAYS:
         return "dormant"
     usual_gap = 365.0 / max(frequency, 1.0)
-    if recency > max(AT_RISK_MIN_DAYS, 2.0 * usual_gap):
-        return "high value, at risk" if valuable else "at risk"
+    silent = recency > max(AT_RISK_MIN_DAYS, AT_RISK_GAPS * usual_gap)
+    previous = profile["orders_prev_90d"]
+    declining = previous >= DECLINE_MIN_ORDERS and profile["orders_90d"] <= DECLINE_RATIO * previous
+    if silent or declining:
+        return "at risk"
     if profile["tenure_days"] < NEW_TENURE_DAYS:
         return "new"
-    if valuable:
+    if monetary >= high_value > 0:
         return "high value, active"
     if frequency < OCCASIONAL_MAX_ORDERS:
         return "occasional"
+    if frequency >= FREQUENT_MIN_ORDERS:
+        return "frequent, active"
     return "regular, active"
 
 
@@ -109,11 +146,12 @@ def slug(name: str) -> str:
 
 def name_clusters(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
     """Cluster label -> unique name. Duplicate names are told apart deterministically: the
-    cluster with the higher median revenue keeps the plain name, the next gets ' (2)', ..."""
+    cluster with the higher median revenue keeps the plain name, the next gets ', lower value',
+    the ones after ', lower value (3)', ..."""
     active = features.loc[features["monetary"] > 0, "monetary"]
     high_value = float(active.quantile(HIGH_VALUE_QUANTILE)) if len(active) else 0.0
     medians = features.groupby(labels)[
-        ["recency_days", "frequency", "monetary", "tenure_days"]
+        ["recency_days", "frequency", "monetary", "tenure_days", "orders_90d", "orders_prev_90d"]
     ].median()
     medians["name"] = [segment_name(row, high_value) for _, row in medians.iterrows()]
     medians = medians.sort_values(
@@ -122,7 +160,8 @@ def name_clusters(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
     names: dict[int, str] = {}
     for name, group in medians.groupby("name", sort=True):
         for rank, label in enumerate(group.index):
-            names[int(label)] = name if rank == 0 else f"{name} ({rank + 1})"
+            suffix = "" if rank == 0 else ", lower value" + ("" if rank == 1 else f" ({rank + 1})")
+            names[int(label)] = f"{name}{suffix}"
     return names
 
 

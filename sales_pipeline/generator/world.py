@@ -533,7 +533,17 @@ def build_world(
         activities=activities,
         fx_rates=fx,
     )
-    world.frames["targets"] = _targets(world, orders, acc, rng)
+    # Targets are planned from the revenue the pipeline will report: completed orders (refunded
+    # ones never count) in reporting currency.
+    completed = status == "completed"
+    plan = pd.DataFrame(
+        {
+            "day": o_ts[completed],
+            "account_id": account_ids[o_accs[completed]],
+            "usd": o_usd[completed],
+        }
+    )
+    world.frames["targets"] = _targets(world, plan, acc, rng)
     world.truth = pd.DataFrame(
         {
             "account_id": account_ids,
@@ -562,29 +572,58 @@ def build_world(
 
 
 def _targets(
-    world: World, orders: pd.DataFrame, acc: pd.DataFrame, rng: np.random.Generator
+    world: World, plan: pd.DataFrame, acc: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Targets near the realised trend (some months miss by >20%, so attainment alerts fire)."""
-    usd = orders["amount"].to_numpy()  # local, good enough for a plan
+    """Monthly targets per rep, region and company, planned near the realised revenue.
+
+    `plan` holds completed orders in reporting currency (`day` offset, `account_id`, `usd`).
+    Targets are for whole months: a month the simulation covers in part is scaled up to the full
+    month (so the running month shows month-to-date attainment). The company target is within
+    about +-12% of the realised revenue (attainment typically 0.85-1.15). Rep and region targets
+    add a per-key stretch factor and monthly noise, and about 30% of the keys get one stretch
+    quarter (3-4 months at x1.35), so `attainment_low` fires for some reps and regions only.
+    """
+    days = pd.Series(
+        pd.to_datetime(world.history_start) + pd.to_timedelta(np.arange(world.n_days), "D")
+    )
+    covered = days.dt.strftime("%Y-%m").value_counts()
+    full = days.groupby(days.dt.strftime("%Y-%m")).first().dt.days_in_month
+    scale = full / covered.reindex(full.index)
+    owner = dict(zip(acc["account_id"], acc["owner_id"], strict=True))
+    region = dict(zip(acc["account_id"], acc["region"], strict=True))
     frame = pd.DataFrame(
         {
-            "period": pd.to_datetime(orders["order_date"]).dt.strftime("%Y-%m"),
-            "owner": orders["account_id"].map(
-                dict(zip(acc["account_id"], acc["owner_id"], strict=True))
-            ),
-            "region": orders["account_id"].map(
-                dict(zip(acc["account_id"], acc["region"], strict=True))
-            ),
-            "usd": usd,
+            "period": days.dt.strftime("%Y-%m").to_numpy()[plan["day"].to_numpy()],
+            "owner": plan["account_id"].map(owner),
+            "region": plan["account_id"].map(region),
+            "usd": plan["usd"].to_numpy(),
         }
     )
+    periods = np.array(sorted(full.index))
     rows = []
     for key, col in (("rep_id", "owner"), ("region", "region")):
         g = frame.groupby(["period", col], sort=True)["usd"].sum().reset_index()
-        g["target_amount"] = np.round(g["usd"] * rng.uniform(0.9, 1.3, len(g)), -3)
+        keys = np.array(sorted(g[col].unique()), dtype=object)
+        bias = pd.Series(rng.uniform(0.92, 1.1, len(keys)), index=keys)
+        stretch = pd.Series(1.0, index=pd.MultiIndex.from_product([periods, keys]))
+        for k in keys[rng.random(len(keys)) < 0.3]:
+            first = int(rng.integers(0, max(1, len(periods) - 3)))
+            months = periods[first : first + int(rng.integers(3, 5))]
+            stretch.loc[[(m, k) for m in months]] = 1.35
+        factor = (
+            bias[g[col]].to_numpy()
+            * rng.uniform(0.9, 1.12, len(g))
+            * stretch[list(zip(g["period"], g[col], strict=True))].to_numpy()
+        )
+        g["target_amount"] = np.round(g["usd"] * scale[g["period"]].to_numpy() * factor, -3)
         rows.append(g.rename(columns={col: key})[["period", key, "target_amount"]])
     company = frame.groupby("period", sort=True)["usd"].sum().reset_index()
-    company["target_amount"] = np.round(company["usd"] * 1.1, -3)
+    company["target_amount"] = np.round(
+        company["usd"]
+        * scale[company["period"]].to_numpy()
+        * rng.uniform(0.88, 1.14, len(company)),
+        -3,
+    )
     rows.append(company[["period", "target_amount"]])
     out = pd.concat(rows, ignore_index=True)
     out["currency"] = "USD"

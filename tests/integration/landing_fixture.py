@@ -8,7 +8,7 @@ DAY1 = {
     "reps.csv": "rep_id,rep_name,team,region,is_active\nr1,Ann Lee,East,EMEA,true\nr2,Bob Ray,West,North America,yes\n",
     "accounts.csv": (
         "account_id,account_name,industry,region,country,employees,annual_revenue,owner_id,created_at\n"
-        "a1,Acme,Tech,EMEA,DE,120,\"1,200,000\",r1,2023-01-01\n"
+        'a1,Acme,Tech,EMEA,DE,120,"1,200,000",r1,2023-01-01\n'
         "a2,Globex,Retail,North America,NA,50,300000,r2,2023-02-01\n"
     ),
     "fx_rates.csv": "date,currency,rate\n2023-12-01,EUR,1.10\n2024-01-01,EUR,1.20\n",
@@ -23,8 +23,8 @@ DAY1 = {
         "order_id,account_id,order_date,amount,currency,status\n"
         "x1,a1,2023-12-05,100,EUR,completed\n"
         "x2,a2,2023-12-06,-5,USD,completed\n"
-        "x3,a2,2023-12-07,\"$1,250.50\",USD,\n"
-        "x3,a2,2023-12-07,\"$1,250.50\",USD,\n"
+        'x3,a2,2023-12-07,"$1,250.50",USD,\n'
+        'x3,a2,2023-12-07,"$1,250.50",USD,\n'
     ),
 }
 DAY2 = {

@@ -51,12 +51,21 @@ def test_ingest_only_run_succeeds_and_is_recorded(zone):
 
 def test_blocked_day_exits_1_and_names_day_file_and_reason(zone):
     landing, wh = zone
-    assert _run(landing, wh, "--from", "2024-01-01", "--to", "2024-01-01", "--analytics", "none").exit_code == 0
+    assert (
+        _run(
+            landing, wh, "--from", "2024-01-01", "--to", "2024-01-01", "--analytics", "none"
+        ).exit_code
+        == 0
+    )
     before = warehouse.read_partition(wh, "orders", "2024-01-01")
     (landing / "2024-01-01" / "orders.csv").write_bytes(b"")  # zero-byte file: empty_file
     result = _run(landing, wh, "--from", "2024-01-01", "--to", "2024-01-02", "--analytics", "none")
     assert result.exit_code == 1
-    assert "2024-01-01" in result.output and "orders.csv" in result.output and "empty_file" in result.output
+    assert (
+        "2024-01-01" in result.output
+        and "orders.csv" in result.output
+        and "empty_file" in result.output
+    )
     # The earlier good partition stays, quarantine and audit show why, the next day still ran.
     assert warehouse.read_partition(wh, "orders", "2024-01-01").equals(before)
     audit = warehouse.read_partition(wh, "ingest_audit", "2024-01-01").set_index("source_file")

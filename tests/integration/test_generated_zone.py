@@ -29,7 +29,9 @@ def zone(tmp_path_factory):
     base = tmp_path_factory.mktemp("zone")
     landing, wh = base / "landing", base / "warehouse"
     generate(landing, days=DAYS, accounts=120, fmt="mixed", seed=7, start=START, file_errors=True)
-    settings = load_settings({"landing": str(landing), "warehouse": str(wh)}, environ={"SALES_PIPELINE_PII_KEY": "k"})
+    settings = load_settings(
+        {"landing": str(landing), "warehouse": str(wh)}, environ={"SALES_PIPELINE_PII_KEY": "k"}
+    )
     blocked_days = set()
     for offset in range(DAYS):
         day = START + timedelta(days=offset)
@@ -54,20 +56,28 @@ def test_audit_counts_match_the_manifest_exactly(zone):
     # The manifest says 'skipped' for a file no entity matches; the contract's statuses are ok|blocked.
     assert audit["status"].tolist() == expected["status"].replace({"skipped": "ok"}).tolist()
     readable = expected["file_error"].isna() & (expected["entity"] != "unknown")
-    assert audit.loc[readable, "vendor_format"].tolist() == expected.loc[readable, "vendor_format"].tolist()
+    assert (
+        audit.loc[readable, "vendor_format"].tolist()
+        == expected.loc[readable, "vendor_format"].tolist()
+    )
 
 
 def test_every_planted_bad_row_is_found_with_its_reason(zone):
     wh, manifest, _ = zone
     planted = pd.DataFrame(manifest["planted"])
     quarantine = warehouse.read_window(wh, "quarantine")
-    found = planted.merge(quarantine, on=["source_file", "source_row"], how="left", suffixes=("", "_got"))
+    found = planted.merge(
+        quarantine, on=["source_file", "source_row"], how="left", suffixes=("", "_got")
+    )
     assert found["reason_code_got"].notna().all(), found[found["reason_code_got"].isna()]
     assert (found["reason_code"] == found["reason_code_got"]).all()
     per_file = quarantine.groupby(["source_file", "reason_code"]).size()
     for record in manifest["files"]:
         for reason, n in (record.get("quarantine_reasons") or {}).items():
-            assert per_file.get((record["source_file"], reason), 0) == n, (record["source_file"], reason)
+            assert per_file.get((record["source_file"], reason), 0) == n, (
+                record["source_file"],
+                reason,
+            )
 
 
 def test_no_clean_row_lost_and_blocked_days_as_planted(zone):
@@ -83,5 +93,7 @@ def test_no_clean_row_lost_and_blocked_days_as_planted(zone):
     blocked_entity_days = audit[audit["status"] == "blocked"][["entity", "_day"]]
     withheld = ok.merge(blocked_entity_days, on=["entity", "_day"])["rows_clean"].sum()
     assert written == ok["rows_clean"].sum() - withheld
-    planted_blocked = {f["source_file"].split("/")[0] for f in manifest["files"] if f["status"] == "blocked"}
+    planted_blocked = {
+        f["source_file"].split("/")[0] for f in manifest["files"] if f["status"] == "blocked"
+    }
     assert blocked_days == planted_blocked

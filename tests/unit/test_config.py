@@ -19,7 +19,10 @@ def test_defaults():
         "USD",
     )
     assert s.pii_key is None and s.max_quarantine == 0.05 and s.revenue_source == "auto"
-    assert s.dagster_home.name == "dagster_home" and s.dagster_home.parent == s.warehouse.resolve().parent
+    assert (
+        s.dagster_home.name == "dagster_home"
+        and s.dagster_home.parent == s.warehouse.resolve().parent
+    )
 
 
 def test_env_beats_file_beats_default(tmp_path):
@@ -42,7 +45,9 @@ def test_yaml_settings_and_relative_paths(tmp_path):
     file.parent.mkdir()
     file.write_text("landing: landing\nrevenue_source: won_opportunities\n")
     s = load_settings(environ={"SALES_PIPELINE_SETTINGS": str(file)})
-    assert s.landing == file.parent.resolve() / "landing" and s.revenue_source == "won_opportunities"
+    assert (
+        s.landing == file.parent.resolve() / "landing" and s.revenue_source == "won_opportunities"
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,40 @@ from schemas import SCHEMAS, TABLES
 
 EXPECTED_GROUPS = {
     "ingest": {"quarantine", "ingest_audit"},
-    "clean": {"accounts", "contacts", "opportunities", "orders", "activities", "reps", "campaigns", "targets", "fx_rates"},
-    "state": {f"{e}_state" for e in ("accounts", "contacts", "opportunities", "orders", "activities", "reps", "campaigns", "targets", "fx_rates")}
+    "clean": {
+        "accounts",
+        "contacts",
+        "opportunities",
+        "orders",
+        "activities",
+        "reps",
+        "campaigns",
+        "targets",
+        "fx_rates",
+    },
+    "state": {
+        f"{e}_state"
+        for e in (
+            "accounts",
+            "contacts",
+            "opportunities",
+            "orders",
+            "activities",
+            "reps",
+            "campaigns",
+            "targets",
+            "fx_rates",
+        )
+    }
     | {"opportunity_history"},
     "segments": {"customer_segments"},
     "forecasts": {"sales_forecast", "forecast_backtest"},
-    "churn": {"churn_scores", "churn_model_report", "customer_propensity", "propensity_model_report"},
+    "churn": {
+        "churn_scores",
+        "churn_model_report",
+        "customer_propensity",
+        "propensity_model_report",
+    },
     "kpis": {"kpi_summary", "kpi_funnel", "campaign_roi", "kpi_alerts"},
 }
 
@@ -39,7 +67,11 @@ def test_groups_and_names_follow_the_contract(defs):
 def test_every_asset_is_a_declared_table_with_a_schema_check(defs):
     specs = _specs(defs)
     assert set(specs) <= set(TABLES) and set(specs) <= set(SCHEMAS)
-    checked = {key.asset_key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys if key.name == "schema_valid"}
+    checked = {
+        key.asset_key.to_user_string()
+        for key in defs.resolve_asset_graph().asset_check_keys
+        if key.name == "schema_valid"
+    }
     assert checked == set(specs)
 
 

@@ -14,7 +14,10 @@ def _tick(defs, cursor=None):
     sensor = defs.resolve_sensor_def("landing_folders")
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(
-            instance=instance, cursor=cursor, definitions=defs, resources={"settings": defs.resources["settings"]}
+            instance=instance,
+            cursor=cursor,
+            definitions=defs,
+            resources={"settings": defs.resources["settings"]},
         )
         result = sensor.evaluate_tick(context)
     return result
@@ -25,7 +28,9 @@ def test_new_folder_then_unchanged_then_changed(tmp_path):
     (landing / "2024-01-02").mkdir(parents=True)
     (landing / "2024-01-02" / "orders.csv").write_text("order_id\n1\n")
     (landing / "not-a-day").mkdir()
-    defs = build_defs(settings=PipelineSettings(landing=str(landing), warehouse=str(tmp_path / "w")))
+    defs = build_defs(
+        settings=PipelineSettings(landing=str(landing), warehouse=str(tmp_path / "w"))
+    )
 
     first = _tick(defs)
     assert [r.partition_key for r in first.run_requests] == ["2024-01-02"]

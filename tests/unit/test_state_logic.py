@@ -18,7 +18,9 @@ from assets.state_logic import (
 
 def _opps(rows):
     """rows: (id, stage, amount, updated_at, landing_day, is_deleted)."""
-    frame = pd.DataFrame(rows, columns=["opportunity_id", "stage", "amount", "updated_at", LANDING_DAY, "is_deleted"])
+    frame = pd.DataFrame(
+        rows, columns=["opportunity_id", "stage", "amount", "updated_at", LANDING_DAY, "is_deleted"]
+    )
     return frame.assign(
         updated_at=pd.to_datetime(frame["updated_at"], utc=True),
         **{LANDING_DAY: pd.to_datetime(frame[LANDING_DAY])},
@@ -61,7 +63,9 @@ def test_tombstone_removes_record_and_later_version_revives_it():
         ]
     )
     assert apply_upsert(records, "opportunities")["opportunity_id"].tolist() == ["o2"]
-    revived = pd.concat([records, _opps([("o1", "qualified", 11.0, "2024-01-03", "2024-01-03", False)])])
+    revived = pd.concat(
+        [records, _opps([("o1", "qualified", 11.0, "2024-01-03", "2024-01-03", False)])]
+    )
     assert sorted(apply_upsert(revived, "opportunities")["opportunity_id"]) == ["o1", "o2"]
 
 
@@ -77,7 +81,11 @@ def test_history_has_one_row_per_distinct_updated_at():
     history = build_opportunity_history(records)
     assert history["stage"].tolist() == ["lead", "proposal", "proposal"]
     assert history["valid_from"].dt.strftime("%m-%d").tolist() == ["01-01", "01-04", "01-09"]
-    assert history["valid_to"].dt.strftime("%m-%d").fillna("open").tolist() == ["01-04", "01-09", "open"]
+    assert history["valid_to"].dt.strftime("%m-%d").fillna("open").tolist() == [
+        "01-04",
+        "01-09",
+        "open",
+    ]
     assert history["is_deleted"].tolist() == [False, False, True]
 
 
@@ -137,7 +145,9 @@ def test_revenue_events_by_source():
         ),
     )
     assert revenue_events(snap)["order_id"].tolist() == ["a"]
-    won = revenue_events(make_snapshot(date(2024, 3, 1), "won_opportunities", opportunities=snap.opportunities))
+    won = revenue_events(
+        make_snapshot(date(2024, 3, 1), "won_opportunities", opportunities=snap.opportunities)
+    )
     assert won["order_id"].tolist() == ["o1"] and won["amount"].tolist() == [99.0]
     assert resolve_revenue_source("auto", True) == "orders"
     assert resolve_revenue_source("auto", False) == "won_opportunities"

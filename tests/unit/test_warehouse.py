@@ -25,7 +25,9 @@ def _fx(rows):
 
 
 def test_partition_path_is_hive_layout(warehouse_root):
-    path = warehouse.write_partition(warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.1)]))
+    path = warehouse.write_partition(
+        warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.1)])
+    )
     assert path == warehouse_root / "fx_rates" / "date=2024-01-02" / "part-0.parquet"
     assert pq.read_schema(path).equals(TABLES["fx_rates"].arrow_schema(), check_metadata=False)
 
@@ -40,20 +42,26 @@ def test_round_trip_keeps_dtypes(warehouse_root):
 
 
 def test_empty_partition_has_the_same_schema(warehouse_root):
-    path = warehouse.write_partition(warehouse_root, "orders", "2024-01-02", TABLES["orders"].empty_frame())
+    path = warehouse.write_partition(
+        warehouse_root, "orders", "2024-01-02", TABLES["orders"].empty_frame()
+    )
     assert pq.read_schema(path).equals(TABLES["orders"].arrow_schema(), check_metadata=False)
     assert pq.read_table(path).num_rows == 0
 
 
 def test_failed_write_leaves_previous_partition(warehouse_root, monkeypatch):
-    warehouse.write_partition(warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.1)]))
+    warehouse.write_partition(
+        warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.1)])
+    )
 
     def explode(*args, **kwargs):
         raise OSError("disk full halfway")
 
     monkeypatch.setattr(warehouse.pq, "write_table", explode)
     with pytest.raises(OSError, match="disk full"):
-        warehouse.write_partition(warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 9.9)]))
+        warehouse.write_partition(
+            warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 9.9)])
+        )
     monkeypatch.undo()
     back = warehouse.read_partition(warehouse_root, "fx_rates", "2024-01-02")
     assert back["rate"].tolist() == [1.1]
@@ -62,9 +70,15 @@ def test_failed_write_leaves_previous_partition(warehouse_root, monkeypatch):
 
 
 def test_rewrite_replaces_partition(warehouse_root):
-    warehouse.write_partition(warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.1)]))
-    warehouse.write_partition(warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.2)]))
-    assert warehouse.read_partition(warehouse_root, "fx_rates", "2024-01-02")["rate"].tolist() == [1.2]
+    warehouse.write_partition(
+        warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.1)])
+    )
+    warehouse.write_partition(
+        warehouse_root, "fx_rates", "2024-01-02", _fx([("2024-01-02", "EUR", 1.2)])
+    )
+    assert warehouse.read_partition(warehouse_root, "fx_rates", "2024-01-02")["rate"].tolist() == [
+        1.2
+    ]
 
 
 def test_missing_partition_names_table_and_day(warehouse_root):
@@ -78,8 +92,14 @@ def test_read_window_filters_partitions_and_adds_day(warehouse_root):
     window = warehouse.read_window(warehouse_root, "fx_rates", end="2024-01-02", day_column="_day")
     assert window["rate"].tolist() == [1.0, 2.0]
     assert window["_day"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-01-02"]
-    assert warehouse.read_window(warehouse_root, "fx_rates", start="2024-01-03")["rate"].tolist() == [3.0]
-    assert warehouse.list_partitions(warehouse_root, "fx_rates") == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert warehouse.read_window(warehouse_root, "fx_rates", start="2024-01-03")[
+        "rate"
+    ].tolist() == [3.0]
+    assert warehouse.list_partitions(warehouse_root, "fx_rates") == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
 
 
 def test_read_window_of_missing_table_is_empty(warehouse_root):
