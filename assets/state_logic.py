@@ -11,26 +11,13 @@ from datetime import date
 
 import pandas as pd
 
-from schemas import TABLES, conform
+from schemas import ENTITIES, TABLES, conform
 from schemas.state import OPPORTUNITY_HISTORY
 
 LANDING_DAY = "_landing_day"
 """Column added when clean partitions are read back: the landing day (partition) of each row."""
 
-ENTITY_KEYS: dict[str, tuple[str, ...]] = {
-    name: TABLES[name].primary_key
-    for name in (
-        "accounts",
-        "contacts",
-        "opportunities",
-        "orders",
-        "activities",
-        "reps",
-        "campaigns",
-        "targets",
-        "fx_rates",
-    )
-}
+ENTITY_KEYS: dict[str, tuple[str, ...]] = {name: TABLES[name].primary_key for name in ENTITIES}
 
 
 def _version_order(records: pd.DataFrame) -> list[str]:

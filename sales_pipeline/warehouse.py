@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
@@ -120,8 +121,19 @@ def read_window(
     if end is not None:
         upper = ds.field(PARTITION_FIELD) <= _day(end)
         expr = upper if expr is None else expr & upper
-    read_cols = [*wanted, PARTITION_FIELD] if day_column else wanted
-    data = dataset.to_table(columns=read_cols, filter=expr)
+    parts = []
+    for fragment in dataset.get_fragments(filter=expr):
+        part = _read_fragment(fragment.path).select(wanted)
+        if day_column:
+            day = pa.repeat(pa.scalar(_fragment_day(fragment.path), pa.string()), part.num_rows)
+            part = part.append_column(PARTITION_FIELD, day)
+        parts.append(part)
+    if not parts:
+        empty = spec.empty_frame()[wanted]
+        return (
+            empty.assign(**{day_column: pd.Series(dtype="datetime64[s]")}) if day_column else empty
+        )
+    data = pa.concat_tables(parts)
     frame = from_arrow(data.select(wanted), _subset(spec, wanted))
     if day_column:
         days = data.column(PARTITION_FIELD).to_pandas()
@@ -129,6 +141,36 @@ def read_window(
             "datetime64[s]"
         )
     return frame
+
+
+# Partition files are immutable until replaced (which changes inode and mtime), so a long-lived
+# process (a CLI backfill, a code server) can keep the ones it read: reading "every partition up to
+# D" day after day would otherwise cost O(days^2) file reads over a backfill.
+_CACHE: OrderedDict[tuple, pa.Table] = OrderedDict()
+_CACHE_LIMIT_BYTES = 512 * 1024 * 1024
+_cache_bytes = 0
+
+
+def _read_fragment(path: str) -> pa.Table:
+    global _cache_bytes
+    stat = os.stat(path)
+    key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        _CACHE.move_to_end(key)
+        return cached
+    data = pq.read_table(path)
+    _CACHE[key] = data
+    _cache_bytes += data.nbytes
+    while _cache_bytes > _CACHE_LIMIT_BYTES and len(_CACHE) > 1:
+        _, evicted = _CACHE.popitem(last=False)
+        _cache_bytes -= evicted.nbytes
+    return data
+
+
+def _fragment_day(path: str) -> str:
+    folder = Path(path).parent.name
+    return folder.split("=", 1)[1]
 
 
 def _subset(spec, columns: list[str]):

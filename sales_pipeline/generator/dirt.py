@@ -17,19 +17,6 @@ import pandas as pd
 from sales_pipeline.generator.styles import Style, format_scalar_ts
 from sales_pipeline.generator.vendors import Layout
 
-ROW_REASONS = (
-    "missing_required",
-    "invalid_number",
-    "negative_amount",
-    "invalid_date",
-    "future_date",
-    "invalid_value",
-    "unknown_stage",
-    "probability_out_of_range",
-    "mangled_id",
-    "no_fx_rate",
-    "malformed_line",
-)
 MAX_SHARE = 0.05
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sales_pipeline.generator import catalog as cat
-from sales_pipeline.generator.dirt import ROW_REASONS, FileRows, plant
+from sales_pipeline.generator.dirt import FileRows, plant
 from sales_pipeline.generator.file_errors import plant_file_errors
 from sales_pipeline.generator.ids import PLANTED_KEY_BASE, make_ids
 from sales_pipeline.generator.manifest import FileRecord, Manifest
@@ -23,6 +23,7 @@ from sales_pipeline.generator.styles import Renderer, Style
 from sales_pipeline.generator.vendors import SF_FILE, hubspot_file, layout
 from sales_pipeline.generator.world import World, build_world
 from sales_pipeline.generator.writers import build_zip, serialise
+from schemas.ingest import ROW_REASONS
 
 ID_COLUMN = {
     "accounts": "account_id",

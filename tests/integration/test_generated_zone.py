@@ -8,16 +8,15 @@ cost, so two weeks of dirty exports run in seconds.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import pytest
 
-from assets.ingest.assets import load_prior_state
-from assets.ingest.day import ingest_day
 from sales_pipeline import warehouse
 from sales_pipeline.config import load_settings
 from sales_pipeline.generator import generate
+from tests.integration.pipeline_fixture import ingest_days
 
 START = date(2024, 1, 1)
 DAYS = 14
@@ -32,17 +31,7 @@ def zone(tmp_path_factory):
     settings = load_settings(
         {"landing": str(landing), "warehouse": str(wh)}, environ={"SALES_PIPELINE_PII_KEY": "k"}
     )
-    blocked_days = set()
-    for offset in range(DAYS):
-        day = START + timedelta(days=offset)
-        result = ingest_day(day, settings, load_prior_state(settings, day))
-        for entity, frame in result.clean.items():
-            if entity not in result.blocked:
-                warehouse.write_partition(wh, entity, day, frame)
-        warehouse.write_partition(wh, "quarantine", day, result.quarantine)
-        warehouse.write_partition(wh, "ingest_audit", day, result.audit)
-        if result.blocked:
-            blocked_days.add(day.isoformat())
+    blocked_days = ingest_days(settings, START, DAYS)
     manifest = json.loads((landing / "_generator" / "manifest.json").read_text())
     return wh, manifest, blocked_days
 
