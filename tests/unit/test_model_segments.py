@@ -34,6 +34,8 @@ def test_segments_recover_planted_archetypes(world):
     assert majority["at_risk"] == "at risk"
     assert majority["vip"] == "high value, active"
     assert majority["occasional"] == "occasional"
+    assert majority["regular"] == "regular, active"
+    assert majority.is_unique  # each archetype its own readable segment, no '(2)' suffixes
 
 
 def test_prospects_ids_and_schema(world):
