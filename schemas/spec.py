@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
@@ -132,7 +133,11 @@ def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
 def _cast(series: pd.Series, col: Col) -> pd.Series:
     dtype = col.pandas_dtype
     if col.type == "list<string>":
-        values = [list(v) if isinstance(v, list | tuple) else [] for v in series.tolist()]
+        # Parquet hands list cells back as numpy arrays; a missing cell becomes an empty list.
+        values = [
+            [str(x) for x in v] if isinstance(v, list | tuple | np.ndarray) else []
+            for v in series.tolist()
+        ]
         return pd.Series(values, index=series.index, dtype="object")
     if col.type == "timestamp":
         if isinstance(series.dtype, pd.DatetimeTZDtype):

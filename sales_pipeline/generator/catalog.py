@@ -38,6 +38,13 @@ ARCHETYPES = {
     "dormant": (0.15, 0.006, 200.0, 0.004, 0.001),
 }
 CHURN_WINDOW_DAYS = 90
+"""At-risk accounts fade over this many days before their churn date (orders, activities)."""
+CHURN_FIRST_DAY = 180
+"""Earliest churn date, in days after the first history day."""
+CHURN_MAX_AGE_DAYS = 270
+"""Latest churn dates are at most this many days before the end of the world ..."""
+CHURN_AFTER_END_DAYS = 60
+"""... and at most this many days after it (still fading at the end)."""
 # Weekday multipliers (Mon..Sun): B2B buying happens on working days.
 WEEKDAY = (1.2, 1.25, 1.2, 1.15, 1.05, 0.55, 0.6)
 

@@ -193,11 +193,15 @@ def build_world(
     created_t[arche_idx == names.index("champion")] -= 1100
     churn_t = np.full(n, np.iinfo(np.int64).max)
     at_risk = arche_idx == names.index("at_risk")
-    # Churn dates spread over the last four months and up to 60 days past the end (still declining
-    # then): at the end some at-risk accounts have churned, the rest are fading. Churning long
-    # before the end would make them look dormant and blur the archetypes.
-    lo = max(T - 90, int(T * 0.35))
-    churn_t[at_risk] = rng.integers(lo, T + 60, size=int(at_risk.sum()))
+    # Churn dates spread uniformly over the whole history (from CHURN_FIRST_DAY, once a
+    # half-year of orders shows the account's usual pace) to CHURN_AFTER_END_DAYS past the end:
+    # every stretch of the world, so every training snapshot of a churn model, sees at-risk
+    # accounts fading and then stopping, and at the end some have churned, the rest are fading.
+    # At most CHURN_MAX_AGE_DAYS before the end, though: churning much earlier would leave them
+    # without an order for a year at the end, looking dormant and blurring the archetypes.
+    lo = min(cat.CHURN_FIRST_DAY, max(int(T * 0.35), T - cat.CHURN_WINDOW_DAYS))
+    lo = max(lo, T - cat.CHURN_MAX_AGE_DAYS)
+    churn_t[at_risk] = rng.integers(lo, T + cat.CHURN_AFTER_END_DAYS, size=int(at_risk.sum()))
     acc_factor = rng.lognormal(0, 0.2, n)
     account_ids = _ids_by_system("accounts", np.arange(n), system)
 
