@@ -5,7 +5,7 @@ day's ingest for lineage and reads partitions <= D through one `pyarrow.dataset`
 It is also the per-day gate: a day with a blocked file gets no state, hence no analytics.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import pandas as pd
@@ -193,7 +193,3 @@ def to_snapshot(day: date, inputs: dict[str, pd.DataFrame], config: Settings) ->
         opportunity_history=inputs[HISTORY],
         **{entity: inputs[state_table_name(entity)] for entity in ENTITIES},
     )
-
-
-def previous_day(day: date) -> date:
-    return day - timedelta(days=1)

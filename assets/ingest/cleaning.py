@@ -7,9 +7,6 @@ rows through the check names, which are the contract's reason codes (`schemas/in
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,6 +15,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from assets.ingest import values
+from assets.ingest.currency import lookup_rates, money_date
+from assets.ingest.pii import hash_pii, raw_records_json
 from assets.ingest.presets import DEFAULT_PROBABILITY, map_stage
 from schemas import TABLES, conform
 from schemas.ingest import MONEY_COLUMNS, PII_COLUMNS, QUARANTINE, REQUIRED_INPUT, ROW_REASONS
@@ -129,23 +128,6 @@ class _Problems:
                 "reason_detail": grouped["item"].agg("; ".join).to_numpy(),
             }
         )
-
-
-def hash_pii(raw: pd.Series, key: str | None, *, column: str) -> pd.Series:
-    """HMAC-SHA256 hex of the normalised value; all null without a key (PII is never stored in clear).
-
-    Normalisation (trim; e-mails case-folded) makes the same person hash the same across exports.
-    Hashing runs once per distinct value, which is as vectorised as a keyed hash gets in Python.
-    """
-    text = values.parse_text(raw)
-    if key is None:
-        return pd.Series(pd.NA, index=raw.index, dtype="str")
-    if column == "email":
-        text = text.str.lower()
-    secret = key.encode("utf-8")
-    uniques = text.dropna().unique()
-    digests = {v: hmac.new(secret, v.encode("utf-8"), hashlib.sha256).hexdigest() for v in uniques}
-    return text.map(digests).astype("str")
 
 
 def _fraction_scaled(prob: pd.Series) -> pd.Series:
@@ -291,54 +273,6 @@ def _apply_defaults(
         typed["status"] = status.fillna("completed")
 
 
-def _money_date(entity: str, typed: dict[str, pd.Series], tz: str, index: pd.Index) -> pd.Series:
-    """The date whose fx rate converts the entity's money (contract 'fx_rates')."""
-    if entity == "orders":
-        return typed["order_date"]
-    if entity == "opportunities":
-        created = typed["created_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-        return typed.get(
-            "close_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
-        ).fillna(created)
-    if entity == "campaigns":
-        updated = typed["updated_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-        return typed.get(
-            "start_date", pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
-        ).fillna(updated)
-    if entity == "targets":
-        return pd.to_datetime(typed["period"] + "-01", format="%Y-%m-%d", errors="coerce")
-    raise KeyError(entity)
-
-
-def lookup_rates(
-    dates: pd.Series, currencies: pd.Series, fx: pd.DataFrame | None, reporting: str
-) -> pd.Series:
-    """Latest rate on or before each date per currency; 1 for the reporting currency; NaN if none."""
-    out = pd.Series(np.nan, index=dates.index, dtype="float64")
-    out[currencies == reporting] = 1.0
-    need = (currencies != reporting) & currencies.notna() & dates.notna()
-    if fx is None or fx.empty or not need.any():
-        return out
-    left = pd.DataFrame(
-        {
-            "d": dates[need].astype("datetime64[s]"),
-            "currency": currencies[need].astype("str"),
-            "pos": np.flatnonzero(need),
-        }
-    ).sort_values("d", kind="stable")
-    right = (
-        fx.assign(d=fx["rate_date"].astype("datetime64[s]"), currency=fx["currency"].astype("str"))[
-            ["d", "currency", "rate"]
-        ]
-        .dropna()
-        .sort_values("d", kind="stable")
-    )
-    merged = pd.merge_asof(left, right, on="d", by="currency", direction="backward")
-    arr = out.to_numpy(copy=True)
-    arr[merged["pos"].to_numpy()] = merged["rate"].to_numpy()
-    return pd.Series(arr, index=dates.index)
-
-
 def _convert_money(
     entity: str,
     typed: dict[str, pd.Series],
@@ -351,7 +285,7 @@ def _convert_money(
         return
     local = typed.get(money, pd.Series(np.nan, index=index, dtype="float64"))
     rate = lookup_rates(
-        _money_date(entity, typed, ctx.timezone, index),
+        money_date(entity, typed, ctx.timezone, index),
         typed["currency"],
         ctx.fx_rates,
         ctx.currency,
@@ -434,20 +368,6 @@ def _resolve_owners(typed: dict[str, pd.Series], rep_names: dict[str, str]) -> N
     owner = typed["owner_id"]
     resolved = owner.str.strip().str.casefold().map(rep_names)
     typed["owner_id"] = resolved.fillna(owner).astype("str")
-
-
-def raw_records_json(raw: pd.DataFrame, positions: np.ndarray, pii_headers: set[str]) -> list[str]:
-    """The quarantined records as JSON objects (header -> raw text), PII values masked."""
-    subset = raw.iloc[positions].copy()
-    for column in subset.columns:
-        if column in pii_headers:
-            subset[column] = subset[column].where(
-                subset[column].isna() | (subset[column] == ""), "***"
-            )
-    return [
-        json.dumps(rec, ensure_ascii=False)
-        for rec in subset.astype(object).where(subset.notna(), None).to_dict("records")
-    ]
 
 
 def clean_frame(

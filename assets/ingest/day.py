@@ -17,7 +17,6 @@ import pandas as pd
 from assets.ingest import presets, readers, values
 from assets.ingest.cleaning import (
     CleanContext,
-    CleanResult,
     clean_frame,
     local_midnight,
     missing_required_columns,
@@ -45,15 +44,6 @@ class PriorState:
     reps: pd.DataFrame
     alive: dict[str, pd.DataFrame] = field(default_factory=dict)
     """State as of the previous day of each entity loaded as full snapshots (load_mode = snapshot)."""
-
-
-@dataclass
-class FileReport:
-    entity: str
-    source_file: str
-    status: str
-    message: str | None
-    result: CleanResult | None
 
 
 @dataclass

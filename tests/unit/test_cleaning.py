@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.ingest.cleaning import CleanContext, CleanResult, clean_frame, lookup_rates
+from assets.ingest.cleaning import CleanContext, CleanResult, clean_frame
+from assets.ingest.currency import lookup_rates
 from schemas.ingest import ROW_REASONS
 
 DAY = date(2024, 3, 4)
