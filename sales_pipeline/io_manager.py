@@ -25,7 +25,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def root(self) -> Path:
         return Path(self.base_dir) if self.base_dir else load_settings().warehouse
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | dict) -> None:
+        if context.has_asset_partitions and len(context.asset_partition_keys) > 1:
+            self._handle_range(context, obj)
+            return
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(
                 f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}"
@@ -38,6 +41,30 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         path = warehouse.write_partition(self.root, table, context.asset_partition_key, obj)
         context.add_output_metadata(
             {"path": dg.MetadataValue.path(str(path)), "dagster/row_count": len(obj)}
+        )
+
+    def _handle_range(self, context: dg.OutputContext, obj: dict) -> None:
+        """A single-run backfill hands one {partition key: frame} for all its days."""
+        keys = list(context.asset_partition_keys)
+        name = context.asset_key.to_user_string()
+        if not isinstance(obj, dict) or sorted(obj) != sorted(keys):
+            raise TypeError(
+                f"{name}: a run over {len(keys)} partitions must output a frame for each of them"
+            )
+        table = context.asset_key.path[-1]
+        for key in keys:
+            if not isinstance(obj[key], pd.DataFrame):
+                raise TypeError(
+                    f"{name}[{key}]: expected a pandas DataFrame, got {type(obj[key]).__name__}"
+                )
+            warehouse.write_partition(self.root, table, key, obj[key])
+        rows = sum(len(frame) for frame in obj.values())
+        context.add_output_metadata(
+            {
+                "path": dg.MetadataValue.path(str(self.root / table)),
+                "dagster/row_count": rows,
+                "partitions": len(keys),
+            }
         )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:

@@ -8,6 +8,7 @@ the instance the UI reads.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -75,18 +76,69 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def run_job(
-    defs: dg.Definitions, job_name: str, day: date, instance: dg.DagsterInstance
+    defs: dg.Definitions,
+    job_name: str,
+    first: date,
+    instance: dg.DagsterInstance,
+    last: date | None = None,
 ) -> RunOutcome:
+    """One run of `job_name` for day `first`, or for the days first..last as one run."""
     started = time.perf_counter()
     job = defs.resolve_job_def(job_name)
-    result = job.execute_in_process(
-        partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=_QUIET
-    )
+    if last is None or last == first:
+        result = job.execute_in_process(
+            partition_key=first.isoformat(),
+            instance=instance,
+            raise_on_error=False,
+            run_config=_QUIET,
+        )
+    else:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=_QUIET,
+            tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()},
+        )
     phase = "ingest" if job_name == INGEST_JOB else "analytics"
     errors = [] if result.success else failure_messages(result) or ["run failed"]
     return RunOutcome(
-        day, phase, result.success, time.perf_counter() - started, result.run_id, errors
+        first, phase, result.success, time.perf_counter() - started, result.run_id, errors
     )
+
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+_FAILED_DAY = re.compile(r"landing day (\d{4}-\d{2}-\d{2}) failed inside a multi-day run")
+
+
+def ingest_span(
+    defs: dg.Definitions, days: list[date], instance: dg.DagsterInstance
+) -> list[RunOutcome]:
+    """Ingest consecutive days as one run; a day that fails is split out and run on its own.
+
+    One run per span keeps Dagster's cost per run and per event from dominating a backfill of
+    small daily deltas. A blocked day must be a run of its own: only there can its entity be
+    withheld and the failure recorded against that partition.
+    """
+    if not days:
+        return []
+    outcome = run_job(defs, INGEST_JOB, days[0], instance, last=days[-1])
+    if outcome.success or len(days) == 1:
+        share = outcome.seconds / len(days)
+        return [
+            RunOutcome(d, "ingest", outcome.success, share, outcome.run_id, outcome.errors)
+            for d in days
+        ]
+    found = next((m.group(1) for e in outcome.errors if (m := _FAILED_DAY.search(e))), None)
+    if found is None:  # not a day-level failure: run each day alone to name the culprit
+        return [o for d in days for o in ingest_span(defs, [d], instance)]
+    failed = date.fromisoformat(found)
+    index = days.index(failed)
+    return [
+        *ingest_span(defs, days[:index], instance),
+        *ingest_span(defs, [failed], instance),
+        *ingest_span(defs, days[index + 1 :], instance),
+    ]
 
 
 def run_days(
@@ -97,15 +149,24 @@ def run_days(
     *,
     on_outcome: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Ingest each day in order; after each analytics day's ingest, build its analytics."""
+    """Ingest the days in order, in spans that end at each analytics day; then its analytics."""
     outcomes: list[RunOutcome] = []
-    for day in days:
-        steps = [INGEST_JOB, ANALYTICS_JOB] if day in analytics_days else [INGEST_JOB]
-        for job_name in steps:
-            outcome = run_job(defs, job_name, day, instance)
+    span: list[date] = []
+    ordered = sorted(days)
+    for day in ordered:
+        span.append(day)
+        if day not in analytics_days and day != ordered[-1]:
+            continue
+        ingested = ingest_span(defs, span, instance)
+        span = []
+        for outcome in ingested:
             outcomes.append(outcome)
             if on_outcome:
                 on_outcome(outcome)
-            if not outcome.success:
-                break  # a blocked day gets no analytics; later days still run
+        if day in analytics_days and ingested[-1].success:
+            # A blocked day gets no analytics; later days still run.
+            outcome = run_job(defs, ANALYTICS_JOB, day, instance)
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
     return outcomes

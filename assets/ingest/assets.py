@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import dagster as dg
 import pandas as pd
 
-from assets.ingest.day import DayResult, PriorState, ingest_day
+from assets.ingest.day import DayResult, LandingFolderMissing, PriorState, ingest_day
 from assets.state_logic import LANDING_DAY, apply_upsert
 from sales_pipeline import warehouse
 from sales_pipeline.checks import QUARANTINE_SHARE, ROWS_BALANCE, SCHEMA_VALID, pandera_check_result
@@ -81,31 +81,80 @@ def _outs() -> dict[str, dg.AssetOut]:
     return outs
 
 
+def _prior_entities(config: Settings) -> list[str]:
+    """What cleaning needs from earlier days: fx rates, reps, and entities loaded as snapshots."""
+    return ["fx_rates", "reps", *(e for e in ENTITIES if config.entity(e).load_mode == "snapshot")]
+
+
+def load_prior_records(config: Settings, day: date) -> dict[str, pd.DataFrame]:
+    """Every clean record of those entities landed before `day` (with its landing day)."""
+    before = day - timedelta(days=1)
+    return {
+        entity: warehouse.read_window(config.warehouse, entity, end=before, day_column=LANDING_DAY)
+        for entity in _prior_entities(config)
+    }
+
+
+def prior_state(records: dict[str, pd.DataFrame]) -> PriorState:
+    state = {entity: apply_upsert(frame, entity) for entity, frame in records.items()}
+    alive = {e: f for e, f in state.items() if e not in ("fx_rates", "reps")}
+    return PriorState(fx_rates=state["fx_rates"], reps=state["reps"], alive=alive)
+
+
 def load_prior_state(config: Settings, day: date) -> PriorState:
     """State as of the previous day of what cleaning needs: fx rates, reps, snapshot entities."""
-    before = day - timedelta(days=1)
+    return prior_state(load_prior_records(config, day))
 
-    def state_of(entity: str) -> pd.DataFrame:
-        records = warehouse.read_window(
-            config.warehouse, entity, end=before, day_column=LANDING_DAY
+
+class RangeDayFailed(dg.Failure):
+    """A day of a multi-day run cannot be ingested; the run yields nothing so the caller can run
+    that day on its own, where a blocked entity is withheld and the failure is recorded."""
+
+    PREFIX = "landing day "
+
+    def __init__(self, day: date, reason: str) -> None:
+        super().__init__(
+            description=f"{self.PREFIX}{day.isoformat()} failed inside a multi-day run: {reason}",
+            metadata={"failed_day": day.isoformat()},
         )
-        return apply_upsert(records, entity)
-
-    snapshots = [e for e in ENTITIES if config.entity(e).load_mode == "snapshot"]
-    return PriorState(
-        fx_rates=state_of("fx_rates"),
-        reps=state_of("reps"),
-        alive={e: state_of(e) for e in snapshots},
-    )
 
 
-def _share_check(result: DayResult) -> dg.AssetCheckResult:
-    audit = result.audit
+def ingest_days(config: Settings, days: list[date]) -> list[DayResult]:
+    """Ingest consecutive days in order. Earlier days of the run are not in the warehouse yet,
+    so the records cleaning needs from them are carried in memory."""
+    if len(days) == 1:
+        return [ingest_day(days[0], config, load_prior_state(config, days[0]))]
+    records = load_prior_records(config, days[0])
+    results = []
+    for day in days:
+        try:
+            result = ingest_day(day, config, prior_state(records))
+        except LandingFolderMissing as exc:
+            raise RangeDayFailed(day, str(exc)) from exc
+        if result.blocked:
+            reasons = "; ".join(r for rs in result.blocked.values() for r in rs)
+            raise RangeDayFailed(day, reasons)
+        results.append(result)
+        for entity in records:
+            if entity in result.clean:
+                new = result.clean[entity].assign(**{LANDING_DAY: pd.Timestamp(day)})
+                records[entity] = pd.concat([records[entity], new], ignore_index=True)
+    return results
+
+
+def _reason_counts(quarantine: pd.DataFrame) -> dict[str, int]:
+    counts = quarantine["reason_code"].value_counts().sort_index()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def _share_check(
+    audit: pd.DataFrame, blocked_by_entity: dict[str, list[str]]
+) -> dg.AssetCheckResult:
     denominator = (audit["rows_read"] - audit["rows_duplicate"]).where(lambda d: d > 0)
     shares = (audit["rows_quarantined"] / denominator).fillna(0.0)
     blocked = [
         f"{entity}: {reason}"
-        for entity, reasons in sorted(result.blocked.items())
+        for entity, reasons in sorted(blocked_by_entity.items())
         for reason in reasons
     ]
     return dg.AssetCheckResult(
@@ -115,7 +164,7 @@ def _share_check(result: DayResult) -> dg.AssetCheckResult:
         metadata={
             "files": dg.MetadataValue.int(len(audit)),
             "max_share": dg.MetadataValue.float(float(shares.max()) if len(shares) else 0.0),
-            "blocked_entities": dg.MetadataValue.json(sorted(result.blocked)),
+            "blocked_entities": dg.MetadataValue.json(sorted(blocked_by_entity)),
             "blocked": dg.MetadataValue.md("\n".join(f"- {b}" for b in blocked) or "_none_"),
         },
         description="; ".join(blocked) or None,
@@ -148,50 +197,68 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         partitions_def=partitions_def,
         check_specs=_check_specs(),
         can_subset=False,
+        # A backfill of many days runs as one run: Dagster's cost per run (and per event) would
+        # otherwise dominate a year of small daily deltas.
+        backfill_policy=dg.BackfillPolicy.single_run(),
         description="Read one landing day, clean every file, quarantine bad rows, audit every file.",
     )
     def ingest(context: dg.AssetExecutionContext, settings: PipelineSettings):
         config = settings.resolve()
-        day = date.fromisoformat(context.partition_key)
-        prior = load_prior_state(config, day)
-        result = ingest_day(day, config, prior)
+        days = [date.fromisoformat(key) for key in context.partition_keys]
+        results = ingest_days(config, days)
+        # One partition: the value is the frame. Several (a single-run backfill): a dict
+        # {day: frame} the IO manager writes partition by partition.
+        single = len(results) == 1
+        blocked = results[0].blocked if single else {}
+
+        def value(frames: list[pd.DataFrame]):
+            return (
+                frames[0]
+                if single
+                else {d.isoformat(): f for d, f in zip(days, frames, strict=True)}
+            )
 
         for entity in ENTITIES:
-            frame = result.clean.get(entity, TABLES[entity].empty_frame())
-            if entity in result.blocked:
-                context.log.error(f"{day}: {entity} blocked: " + "; ".join(result.blocked[entity]))
+            frames = [r.clean.get(entity, TABLES[entity].empty_frame()) for r in results]
+            combined = pd.concat(frames, ignore_index=True)
+            quarantined = [r.quarantine[r.quarantine["entity"] == entity] for r in results]
+            if entity in blocked:
+                context.log.error(f"{days[0]}: {entity} blocked: " + "; ".join(blocked[entity]))
             else:
                 yield dg.Output(
-                    frame,
+                    value(frames),
                     output_name=entity,
                     metadata={
-                        **table_metadata(frame, entity),
+                        **table_metadata(combined, entity),
+                        "days": dg.MetadataValue.int(len(days)),
                         "files": dg.MetadataValue.int(
-                            int((result.audit["entity"] == entity).sum())
+                            sum(int((r.audit["entity"] == entity).sum()) for r in results)
                         ),
-                        "quarantined": dg.MetadataValue.int(
-                            int((result.quarantine["entity"] == entity).sum())
+                        "quarantined": dg.MetadataValue.int(sum(len(q) for q in quarantined)),
+                        "quarantine_by_reason": counts_markdown(
+                            _reason_counts(pd.concat(quarantined))
                         ),
-                        "quarantine_by_reason": counts_markdown(result.quarantine_counts(entity)),
                     },
                 )
-            yield pandera_check_result(entity, frame)
+            yield pandera_check_result(entity, combined)
 
-        audit = result.audit
+        quarantine = pd.concat([r.quarantine for r in results], ignore_index=True)
+        audit = pd.concat([r.audit for r in results], ignore_index=True)
         yield dg.Output(
-            result.quarantine,
+            value([r.quarantine for r in results]),
             output_name="quarantine",
             metadata={
-                **table_metadata(result.quarantine, "quarantine", with_preview=False),
-                "by_reason": counts_markdown(result.quarantine_counts()),
+                **table_metadata(quarantine, "quarantine", with_preview=False),
+                "by_reason": counts_markdown(_reason_counts(quarantine)),
             },
         )
-        yield pandera_check_result("quarantine", result.quarantine)
+        yield pandera_check_result("quarantine", quarantine)
         yield dg.Output(
-            audit,
+            value([r.audit for r in results]),
             output_name="ingest_audit",
             metadata={
                 **table_metadata(audit, "ingest_audit"),
+                "days": dg.MetadataValue.int(len(days)),
                 "files": dg.MetadataValue.int(len(audit)),
                 "rows_read": dg.MetadataValue.int(int(audit["rows_read"].sum())),
                 "rows_clean": dg.MetadataValue.int(int(audit["rows_clean"].sum())),
@@ -201,7 +268,7 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
             },
         )
         yield pandera_check_result("ingest_audit", audit)
-        yield _share_check(result)
+        yield _share_check(audit, blocked)
         yield _balance_check(audit)
 
     return [ingest]

@@ -42,9 +42,10 @@ CHURN_WINDOW_DAYS = 90
 CHURN_FIRST_DAY = 180
 """Earliest churn date, in days after the first history day."""
 CHURN_MAX_AGE_DAYS = 270
-"""Latest churn dates are at most this many days before the end of the world ..."""
-CHURN_AFTER_END_DAYS = 60
-"""... and at most this many days after it (still fading at the end)."""
+"""Churn dates are at most this many days before the end of the world (the earliest bound wins
+over CHURN_FIRST_DAY in long worlds) ..."""
+CHURN_AFTER_END_DAYS = 30
+"""... and less than this many days after it (still fading at the end)."""
 # Weekday multipliers (Mon..Sun): B2B buying happens on working days.
 WEEKDAY = (1.2, 1.25, 1.2, 1.15, 1.05, 0.55, 0.6)
 

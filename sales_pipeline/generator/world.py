@@ -196,9 +196,10 @@ def build_world(
     # Churn dates spread uniformly over the whole history (from CHURN_FIRST_DAY, once a
     # half-year of orders shows the account's usual pace) to CHURN_AFTER_END_DAYS past the end:
     # every stretch of the world, so every training snapshot of a churn model, sees at-risk
-    # accounts fading and then stopping, and at the end some have churned, the rest are fading.
-    # At most CHURN_MAX_AGE_DAYS before the end, though: churning much earlier would leave them
-    # without an order for a year at the end, looking dormant and blurring the archetypes.
+    # accounts fading over CHURN_WINDOW_DAYS and then stopping; at the end most have churned, the
+    # rest are fading. At most CHURN_MAX_AGE_DAYS before the end, though: churning much earlier
+    # would leave them without an order for a year at the end, looking dormant and blurring the
+    # archetypes. Short worlds keep the old spread (last 90 days, or from 35% of the world).
     lo = min(cat.CHURN_FIRST_DAY, max(int(T * 0.35), T - cat.CHURN_WINDOW_DAYS))
     lo = max(lo, T - cat.CHURN_MAX_AGE_DAYS)
     churn_t[at_risk] = rng.integers(lo, T + cat.CHURN_AFTER_END_DAYS, size=int(at_risk.sum()))
