@@ -19,8 +19,9 @@ from rich.table import Table
 
 from sales_pipeline.config import SettingsError, load_settings
 
-console = Console(stderr=False)
-err_console = Console(stderr=True)
+# A log file or CI has no terminal width; 80 columns would truncate the summary table.
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 def _parse_day(value: str, flag: str) -> date:
@@ -348,14 +349,37 @@ def demo(out: Path, accounts: int, months: int, seed: int) -> None:
     }
     os.environ.setdefault("SALES_PIPELINE_PII_KEY", "demo-only-key-not-secret")
     code = execute(start, end, overrides, chosen, expected_blocked=planted_blocked)
+    _written(warehouse_root)
+    glob = f"{warehouse_root}/kpi_summary/*/*.parquet"
+    console.print("\n[bold]Look at it[/bold]")
     console.print(
-        "\n[bold]Look at it[/bold]\n"
-        f"  UI:     sales-pipeline ui --warehouse {warehouse_root}   (http://127.0.0.1:3000)\n"
-        '  DuckDB: python -c "import duckdb; print(duckdb.sql(\\"select period_start, revenue, win_rate from '
-        f"read_parquet('{warehouse_root}/kpi_summary/*/*.parquet', hive_partitioning=true) where date='{end}' "
-        "and period_grain='month' and dimension='overall' order by 1\\\"))\""
+        f"  UI:     sales-pipeline ui --warehouse {warehouse_root}   (http://127.0.0.1:3000)",
+        soft_wrap=True,
+    )
+    console.print("  DuckDB: monthly revenue and win rate as of the last day:", soft_wrap=True)
+    console.print(
+        f"    select period_start, revenue, win_rate from read_parquet('{glob}', hive_partitioning=true)\n"
+        f"    where date = '{end}' and period_grain = 'month' and dimension = 'overall' order by 1;",
+        soft_wrap=True,
+        markup=False,
     )
     sys.exit(code)
+
+
+def _written(root: Path) -> None:
+    """What the run wrote: every table with its partitions and the rows of the latest one."""
+    from sales_pipeline import warehouse
+    from schemas import TABLES
+
+    table = Table(title=f"written to {root}")
+    for column in ("table", "partitions", "latest", "rows in latest"):
+        table.add_column(column, no_wrap=True)
+    for name in TABLES:
+        days = warehouse.list_partitions(root, name)
+        if days:
+            rows = len(warehouse.read_partition(root, name, days[-1]))
+            table.add_row(name, str(len(days)), days[-1], str(rows))
+    console.print(table)
 
 
 @main.command()

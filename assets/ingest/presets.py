@@ -258,8 +258,10 @@ def map_stage(raw: pd.Series, extra: dict[str, str] | None = None) -> pd.Series:
     """
     table = {_stage_key(k): v for k, v in STAGE_MAP.items()}
     table.update({_stage_key(k): v for k, v in (extra or {}).items()})
-    keys = raw.astype("str").str.casefold().str.replace(r"[\s_]+", "", regex=True)
-    return keys.map(table).astype("str")
+    # A file has a handful of distinct stage labels: normalise those, not a million cells.
+    codes, uniques = pd.factorize(raw.astype("str"), use_na_sentinel=True)
+    mapped = np.array([table.get(_stage_key(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=raw.index, dtype="str")
 
 
 def _stage_key(name: str) -> str:

@@ -49,7 +49,10 @@ def test_ingest_only_run_succeeds_and_is_recorded(zone):
         # Consecutive ingest-only days run as one single-run backfill, recorded like any run.
         assert len(instance.get_runs()) == 1
         for table in ("orders", "ingest_audit"):
-            assert instance.get_materialized_partitions(dg.AssetKey(table)) == {"2024-01-01", "2024-01-02"}
+            assert instance.get_materialized_partitions(dg.AssetKey(table)) == {
+                "2024-01-01",
+                "2024-01-02",
+            }
 
 
 def test_blocked_day_exits_1_and_names_day_file_and_reason(zone):
