@@ -191,7 +191,11 @@ def _period(raw: pd.Series) -> values.Parsed:
 def _parse_columns(
     entity: str, frame: pd.DataFrame, ctx: CleanContext, problems: _Problems
 ) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
-    """Parse every present canonical column; returns (typed columns, raw-is-null masks)."""
+    """Parse every present canonical column; returns (typed columns, raw-is-null masks).
+
+    A cell is null in the input exactly when its parse is NA without being invalid, so the null
+    masks come from the parses (trimming and matching null tokens again would double the cost).
+    """
     typed: dict[str, pd.Series] = {}
     raw_null: dict[str, pd.Series] = {}
     for name, kind in _input_columns(entity):
@@ -199,51 +203,61 @@ def _parse_columns(
             raw_null[name] = pd.Series(True, index=frame.index)
             continue
         raw = frame[name]
-        raw_null[name] = values.is_null(raw, na_is_null=name != "country")
         if kind == "pii":
             typed[f"{name}_hash"] = hash_pii(raw, ctx.pii_key, column=name)
             continue
-        parsed: values.Parsed | None = None
-        if kind == "id":
-            parsed = values.parse_id(raw, salesforce=ctx.salesforce_ids)
-            problems.add("mangled_id", name, parsed.invalid)
-        elif kind in ("float64",):
-            parsed = values.parse_number(raw)
-            problems.add("invalid_number", name, parsed.invalid)
-        elif kind == "int64":
-            parsed = values.parse_int(raw)
-            problems.add("invalid_number", name, parsed.invalid)
-        elif kind == "bool":
-            parsed = values.parse_bool(raw)
-            problems.add("invalid_value", name, parsed.invalid)
-        elif kind in ("timestamp", "date"):
-            parse = values.parse_datetime if kind == "timestamp" else values.parse_date
-            parsed = parse(
-                raw, tz=ctx.timezone, day_first=_day_first(ctx, name), excel_serial=ctx.excel_serial
-            )
-            problems.add("invalid_date", name, parsed.invalid)
-        elif kind == "stage":
-            text = values.parse_text(raw)
-            mapped = map_stage(text, ctx.stage_aliases)
-            problems.add("unknown_stage", name, text.notna() & mapped.isna())
-            typed[name] = mapped
+        if kind in ("stage", "enum", "currency", "string"):
+            text = values.parse_text(raw, na_is_null=name != "country")
+            raw_null[name] = text.isna()
+            typed[name] = _text_value(kind, name, text, ctx, problems)
             continue
-        elif kind == "enum":
-            typed[name] = (
-                values.parse_text(raw).str.strip().str.lower().str.replace(r"\s+", "_", regex=True)
-            )
-            continue
-        elif kind == "currency":
-            typed[name] = values.parse_text(raw).str.upper()
-            continue
-        elif kind == "period":
-            parsed = _period(raw)
-            problems.add("invalid_date", name, parsed.invalid)
-        else:
-            typed[name] = values.parse_text(raw, na_is_null=name != "country")
-            continue
+        parsed = _parse_typed(kind, name, raw, ctx)
+        problems.add(_INVALID_REASON[kind], name, parsed.invalid)
+        raw_null[name] = parsed.values.isna() & ~parsed.invalid
         typed[name] = parsed.values
     return typed, raw_null
+
+
+_INVALID_REASON = {
+    "id": "mangled_id",
+    "float64": "invalid_number",
+    "int64": "invalid_number",
+    "bool": "invalid_value",
+    "timestamp": "invalid_date",
+    "date": "invalid_date",
+    "period": "invalid_date",
+}
+
+
+def _parse_typed(kind: str, name: str, raw: pd.Series, ctx: CleanContext) -> values.Parsed:
+    if kind == "id":
+        return values.parse_id(raw, salesforce=ctx.salesforce_ids)
+    if kind == "float64":
+        return values.parse_number(raw)
+    if kind == "int64":
+        return values.parse_int(raw)
+    if kind == "bool":
+        return values.parse_bool(raw)
+    if kind == "period":
+        return _period(raw)
+    parse = values.parse_datetime if kind == "timestamp" else values.parse_date
+    return parse(
+        raw, tz=ctx.timezone, day_first=_day_first(ctx, name), excel_serial=ctx.excel_serial
+    )
+
+
+def _text_value(
+    kind: str, name: str, text: pd.Series, ctx: CleanContext, problems: _Problems
+) -> pd.Series:
+    if kind == "stage":
+        mapped = map_stage(text, ctx.stage_aliases)
+        problems.add("unknown_stage", name, text.notna() & mapped.isna())
+        return mapped
+    if kind == "enum":
+        return text.str.strip().str.lower().str.replace(r"\s+", "_", regex=True)
+    if kind == "currency":
+        return text.str.upper()
+    return text
 
 
 def _apply_defaults(
