@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from schemas.columns import STAGES as CANONICAL_STAGES
+
 REGIONS = ("North America", "EMEA", "APAC", "LATAM")
 REGION_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 COUNTRIES = {
@@ -49,15 +51,7 @@ CHURN_AFTER_END_DAYS = 30
 # Weekday multipliers (Mon..Sun): B2B buying happens on working days.
 WEEKDAY = (1.2, 1.25, 1.2, 1.15, 1.05, 0.55, 0.6)
 
-STAGES = (
-    "lead",
-    "qualified",
-    "needs_analysis",
-    "proposal",
-    "negotiation",
-    "closed_won",
-    "closed_lost",
-)
+STAGES = CANONICAL_STAGES
 STAGE_PROBABILITY = {
     "lead": 10,
     "qualified": 20,
