@@ -10,6 +10,7 @@ from assets.state import snapshot_ins, to_snapshot
 from sales_pipeline import warehouse
 from sales_pipeline.config import Settings
 from sales_pipeline.metadata import png_markdown, table_metadata
+from sales_pipeline.partitions import DAILY_FRESHNESS
 from sales_pipeline.resources import PipelineSettings
 from schemas import TABLES
 
@@ -35,6 +36,8 @@ def analytics_out(name: str, group: str) -> dg.AssetOut:
         if group in ("segments", "churn")
         else {"pandas", "parquet"},
         owners=OWNERS,
+        # KPI tables are what dashboards read every morning; model outputs may lag a day.
+        freshness_policy=DAILY_FRESHNESS if group == "kpis" else None,
     )
 
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dagster as dg
 
 from sales_pipeline.config import Settings
+
+# The nightly schedule lands yesterday's partition at 02:00: a table older than a day and a few
+# hours has missed a night.
+DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)
+)
 
 
 def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:

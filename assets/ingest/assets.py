@@ -1,4 +1,5 @@
-"""Dagster assets of the ingest layer: one multi-asset per landing day.
+"""Dagster assets of the ingest layer: one multi-asset for one landing day or, as a single-run
+backfill, for a span of consecutive days.
 
 It writes every entity's clean partition (group `clean`), `quarantine` and `ingest_audit`
 (group `ingest`). A blocked entity's output is not yielded at all: a failing blocking check
@@ -18,15 +19,13 @@ from sales_pipeline import warehouse
 from sales_pipeline.checks import QUARANTINE_SHARE, ROWS_BALANCE, SCHEMA_VALID, pandera_check_result
 from sales_pipeline.config import Settings
 from sales_pipeline.metadata import counts_markdown, table_metadata
+from sales_pipeline.partitions import DAILY_FRESHNESS
 from sales_pipeline.resources import PipelineSettings
 from schemas import ENTITIES, TABLES
 
 OWNERS = ["team:data-engineering"]
 INGEST_GROUP = "ingest"
 CLEAN_GROUP = "clean"
-FRESHNESS = dg.FreshnessPolicy.time_window(
-    fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)
-)
 
 
 def _check_specs() -> list[dg.AssetCheckSpec]:
@@ -67,7 +66,7 @@ def _outs() -> dict[str, dg.AssetOut]:
             description=TABLES[entity].description + " Partition = landing day.",
             kinds={"pandas", "parquet"},
             owners=OWNERS,
-            freshness_policy=FRESHNESS,
+            freshness_policy=DAILY_FRESHNESS,
         )
         for entity in ENTITIES
     }
