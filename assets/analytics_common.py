@@ -1,13 +1,15 @@
 """Shared plumbing for analytics assets: the as-of snapshot, output metadata and charts."""
 
-from __future__ import annotations
-
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
 
+from assets.model_logic import ModelOutput
 from assets.state import snapshot_ins, to_snapshot
+from assets.state_logic import Snapshot
 from sales_pipeline import warehouse
+from sales_pipeline.checks import schema_spec
 from sales_pipeline.config import Settings
 from sales_pipeline.metadata import png_markdown, table_metadata
 from sales_pipeline.partitions import DAILY_FRESHNESS
@@ -83,3 +85,36 @@ def model_metadata(values: dict) -> dict[str, dg.MetadataValue]:
         else:
             out[key] = dg.MetadataValue.json(value)
     return out
+
+
+def model_asset(
+    partitions_def: dg.PartitionsDefinition,
+    *,
+    name: str,
+    group: str,
+    tables: tuple[str, ...],
+    description: str,
+    run: Callable[[Snapshot, Settings], ModelOutput],
+) -> dg.AssetsDefinition:
+    """A model as a multi-asset: the state as of D in, `run` builds its tables (the first one
+    carries the model's metadata and charts), each table checked against its schema."""
+
+    @dg.multi_asset(
+        name=name,
+        outs={table: analytics_out(table, group) for table in tables},
+        ins=snapshot_ins(),
+        partitions_def=partitions_def,
+        check_specs=[schema_spec(table) for table in tables],
+        description=description,
+    )
+    def _model(context: dg.AssetExecutionContext, settings: PipelineSettings, **inputs):
+        config = settings.resolve()
+        day = date.fromisoformat(context.partition_key)
+        result = run(to_snapshot(day, inputs, config), config)
+        meta = {
+            **model_metadata(result.metadata),
+            **write_charts(config, tables[0], day, result.charts),
+        }
+        yield from emit_tables(result.tables, {tables[0]: meta})
+
+    return _model

@@ -1,50 +1,34 @@
 """Forecasts layer: SARIMAX daily revenue forecasts per level/key with a rolling-origin backtest."""
 
-from datetime import date
-
 import dagster as dg
 
-from assets.analytics_common import (
-    PipelineSettings,
-    analytics_out,
-    emit_tables,
-    model_metadata,
-    snapshot_ins,
-    to_snapshot,
-    write_charts,
-)
-from assets.model_logic import build_sales_forecast
-from sales_pipeline.checks import schema_spec
+from assets.analytics_common import model_asset
+from assets.model_logic import ModelOutput, build_sales_forecast
+from assets.state_logic import Snapshot
+from sales_pipeline.config import Settings
 from sales_pipeline.warehouse import JsonCache
 
 GROUP = "forecasts"
-TABLES_OUT = ("sales_forecast", "forecast_backtest")
+
+
+def _forecast(snap: Snapshot, config: Settings) -> ModelOutput:
+    # Chosen orders are memoised per (series, Monday, data hash); the memo changes speed only.
+    cache = JsonCache(config.warehouse, "forecast_orders")
+    result = build_sales_forecast(
+        snap, horizon=config.thresholds.forecast_horizon, tz=config.timezone, order_cache=cache
+    )
+    cache.save()
+    return result
 
 
 def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    @dg.multi_asset(
-        name="forecasts",
-        outs={name: analytics_out(name, GROUP) for name in TABLES_OUT},
-        ins=snapshot_ins(),
-        partitions_def=partitions_def,
-        check_specs=[schema_spec(name) for name in TABLES_OUT],
-        description="Daily revenue forecast (total, region, product) with 80/95% intervals, and its backtest.",
-    )
-    def forecasts(context: dg.AssetExecutionContext, settings: PipelineSettings, **inputs):
-        config = settings.resolve()
-        day = date.fromisoformat(context.partition_key)
-        cache = JsonCache(config.warehouse, "forecast_orders")
-        result = build_sales_forecast(
-            to_snapshot(day, inputs, config),
-            horizon=config.thresholds.forecast_horizon,
-            tz=config.timezone,
-            order_cache=cache,
+    return [
+        model_asset(
+            partitions_def,
+            name="forecasts",
+            group=GROUP,
+            tables=("sales_forecast", "forecast_backtest"),
+            description="Daily revenue forecast (total, region, product) with 80/95% intervals, and its backtest.",
+            run=_forecast,
         )
-        cache.save()
-        meta = {
-            **model_metadata(result.metadata),
-            **write_charts(config, "sales_forecast", day, result.charts),
-        }
-        yield from emit_tables(result.tables, {"sales_forecast": meta})
-
-    return [forecasts]
+    ]
