@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
-from schemas import TABLES
+from schemas import SCHEMAS
 
 SCHEMA_VALID = "schema_valid"
 QUARANTINE_SHARE = "quarantine_share"
@@ -28,7 +28,7 @@ def pandera_check_result(
     On failure the metadata carries the error count and a truncated failure-case table. Failure
     cases hold values, never whole records, and PII columns are hashes, so nothing personal leaks.
     """
-    schema = TABLES[table].pandera_schema()
+    schema = SCHEMAS[table]
     key = dg.AssetKey(asset_key or table) if not isinstance(asset_key, dg.AssetKey) else asset_key
     shape = {
         "rows": dg.MetadataValue.int(len(frame)),

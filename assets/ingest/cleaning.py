@@ -18,7 +18,7 @@ from assets.ingest import values
 from assets.ingest.currency import lookup_rates, money_date
 from assets.ingest.pii import hash_pii, raw_records_json
 from assets.ingest.presets import DEFAULT_PROBABILITY, map_stage
-from schemas import TABLES, conform
+from schemas import SCHEMAS, TABLES, conform
 from schemas.ingest import MONEY_COLUMNS, PII_COLUMNS, QUARANTINE, REQUIRED_INPUT, ROW_REASONS
 
 REASON_RANK = {reason: rank for rank, reason in enumerate(ROW_REASONS)}
@@ -329,7 +329,7 @@ def _validate(
     entity: str, frame: pd.DataFrame, raw_null: dict[str, pd.Series], problems: _Problems
 ) -> None:
     """pandera, lazily: map failure cases back to row positions through the check names."""
-    schema = TABLES[entity].pandera_schema()
+    schema = SCHEMAS[entity]
     try:
         schema.validate(frame, lazy=True)
         return

@@ -81,6 +81,8 @@ def _file_quarantine(entity: str, raw: readers.RawFile, code: str, message: str)
 
 def _malformed_quarantine(entity: str, raw: readers.RawFile, pii_headers: set[str]) -> pd.DataFrame:
     bad = raw.malformed
+    if bad.empty:
+        return QUARANTINE.empty_frame()
     detail = bad["detail"].astype("str")
     detail = detail.where(detail.str.startswith("malformed_line"), "malformed_line: " + detail)
     if pii_headers:

@@ -31,6 +31,8 @@ def hash_pii(raw: pd.Series, key: str | None, *, column: str) -> pd.Series:
 
 def raw_records_json(raw: pd.DataFrame, positions: np.ndarray, pii_headers: set[str]) -> list[str]:
     """The quarantined records as JSON objects (header -> raw text), PII values masked."""
+    if len(positions) == 0:
+        return []
     subset = raw.iloc[positions].copy()
     for column in subset.columns:
         if column in pii_headers:
