@@ -1,8 +1,8 @@
 """Run days in order in one process against the persistent Dagster instance.
 
-A backfill is one ingest run per landing day plus one analytics run per analytics day, so the
-framework's per-run cost is paid once per day, not once per asset, and every run is recorded in
-the instance the UI reads.
+A backfill is one ingest run per span of consecutive landing days (a single-run backfill) plus one
+analytics run per analytics day, so Dagster's cost per run and per event is paid per span, not per
+day; every run is recorded in the instance the UI reads.
 """
 
 from __future__ import annotations
