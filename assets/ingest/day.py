@@ -144,7 +144,6 @@ def ingest_day(
     settings: Settings,
     prior: PriorState,
     *,
-    progress: Callable[[str], None] | None = None,
 ) -> DayResult:
     """Ingest `<landing>/<day>/`; every file ends up in the audit, every row clean/quarantined/duplicate."""
     day_dir = settings.landing / day.isoformat()
