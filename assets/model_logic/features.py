@@ -56,23 +56,8 @@ Engagement (activities), plus the 90-vs-previous-90-day trends that reveal a dec
 
 # Heavy-tailed counts and money are log1p'd before they reach a model; trees do not care, the
 # logistic regression and the clustering do.
-_LOG_FEATURES = {
-    "recency_days",
-    "frequency",
-    "monetary",
-    "tenure_days",
-    "activities_90d",
-    "closed_deals",
-    "orders_total",
-    "revenue_total",
-    "avg_order_value",
-    "orders_90d",
-    "orders_prev_90d",
-    "revenue_90d",
-    "revenue_prev_90d",
-    "activities_prev_90d",
-    "days_since_activity",
-}
+_LOG_FEATURES = set(MODEL_FEATURES) - {"win_rate", "order_trend", "activity_trend"}
+"""Every model feature but the bounded rate and the signed trends."""
 NEVER_DAYS = 3650.0
 """Stand-in for 'never happened' in day-distance features (no order / no activity yet)."""
 
