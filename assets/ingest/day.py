@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -143,7 +142,6 @@ def ingest_day(
     day: date,
     settings: Settings,
     prior: PriorState,
-    *,
 ) -> DayResult:
     """Ingest `<landing>/<day>/`; every file ends up in the audit, every row clean/quarantined/duplicate."""
     day_dir = settings.landing / day.isoformat()
@@ -202,8 +200,6 @@ def ingest_day(
     rep_names = rep_name_index(prior.reps)
     for entity in ENTITY_ORDER:
         for raw, _ in by_entity[entity]:
-            if progress:
-                progress(raw.source_file)
             report = _ingest_file(entity, raw, settings, day, today_fx, rep_names)
             audit_rows.append(report.pop("audit"))
             quarantines.append(report["quarantine"])
