@@ -8,12 +8,12 @@ import dagster as dg
 from assets.model_logic import ModelOutput
 from assets.state import snapshot_ins, to_snapshot
 from assets.state_logic import Snapshot
-from sales_pipeline import warehouse
-from sales_pipeline.checks import schema_spec
-from sales_pipeline.config import Settings
-from sales_pipeline.metadata import png_markdown, table_metadata
-from sales_pipeline.partitions import DAILY_FRESHNESS
-from sales_pipeline.resources import PipelineSettings
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.checks import schema_spec
+from sales_pipeline.core.config import Settings
+from sales_pipeline.core.metadata import png_markdown, table_metadata
+from sales_pipeline.core.partitions import DAILY_FRESHNESS
+from sales_pipeline.core.resources import PipelineSettings
 from schemas import TABLES
 
 OWNERS = ["team:analytics"]
@@ -57,7 +57,7 @@ def write_charts(
 
 def emit_tables(tables: dict, extra: dict | None = None):
     """Yield one Output per table with standard metadata (+ extra on each) and its schema check."""
-    from sales_pipeline.checks import pandera_check_result
+    from sales_pipeline.core.checks import pandera_check_result
 
     for name, frame in tables.items():
         yield dg.Output(

@@ -5,8 +5,8 @@ import dagster as dg
 from assets.analytics_common import model_asset
 from assets.model_logic import ModelOutput, build_sales_forecast
 from assets.state_logic import Snapshot
-from sales_pipeline.config import Settings
-from sales_pipeline.warehouse import JsonCache
+from sales_pipeline.core.config import Settings
+from sales_pipeline.core.warehouse import JsonCache
 
 GROUP = "forecasts"
 

@@ -23,8 +23,8 @@ from assets.kpi_logic import (
     kpi_headlines,
     revenue_vs_target_chart,
 )
-from sales_pipeline import warehouse
-from sales_pipeline.checks import schema_spec
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.checks import schema_spec
 from schemas import TABLES
 
 GROUP = "kpis"

@@ -5,7 +5,7 @@ import dagster as dg
 from assets.analytics_common import model_asset
 from assets.model_logic import ModelOutput, build_customer_segments
 from assets.state_logic import Snapshot
-from sales_pipeline.config import Settings
+from sales_pipeline.core.config import Settings
 
 GROUP = "segments"
 

@@ -17,16 +17,16 @@ from assets.state_logic import (
     build_opportunity_history,
     resolve_revenue_source,
 )
-from sales_pipeline import warehouse
-from sales_pipeline.checks import (
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.checks import (
     OPEN_DEALS_COMPLETE,
     REFERENTIAL_INTEGRITY,
     pandera_check_result,
     schema_spec,
 )
-from sales_pipeline.config import Settings
-from sales_pipeline.metadata import table_metadata
-from sales_pipeline.resources import PipelineSettings
+from sales_pipeline.core.config import Settings
+from sales_pipeline.core.metadata import table_metadata
+from sales_pipeline.core.resources import PipelineSettings
 from schemas import ENTITIES, TABLES, state_table_name
 from schemas.ingest import OPEN_STAGES
 

@@ -19,9 +19,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from assets.ingest.day import PriorState, ingest_day
-from sales_pipeline import warehouse
-from sales_pipeline.config import load_settings
-from sales_pipeline.generator import write_opportunities_benchmark
+from crm_generator import write_opportunities_benchmark
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.config import load_settings
 from schemas import TABLES
 
 DAY = date(2024, 6, 1)

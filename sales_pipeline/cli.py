@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sales_pipeline.config import SettingsError, load_settings
+from sales_pipeline.core.config import SettingsError, load_settings
 
 # A log file or CI has no terminal width; 80 columns would truncate the summary table.
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
@@ -94,7 +94,7 @@ def generate(
     file_errors: bool,
 ) -> None:
     """Write a synthetic, deterministic landing zone (<out>/<YYYY-MM-DD>/...) and its manifest."""
-    from sales_pipeline.generator import generate as generate_zone
+    from crm_generator import generate as generate_zone
 
     manifest = generate_zone(
         out,
@@ -133,8 +133,8 @@ def execute(
     """Materialise every asset for the days in order; returns the exit code."""
     import dagster as dg
 
+    from sales_pipeline.core.resources import PipelineSettings
     from sales_pipeline.definitions import build_defs
-    from sales_pipeline.resources import PipelineSettings
     from sales_pipeline.runner import ensure_dagster_home, run_days
 
     try:
@@ -213,7 +213,7 @@ def _progress() -> Progress:
 
 
 def _summary(outcomes, warehouse_root: Path) -> None:
-    from sales_pipeline import warehouse
+    from sales_pipeline.core import warehouse
 
     table = Table(title="sales-pipeline run")
     for column in (
@@ -318,7 +318,7 @@ def demo(out: Path, accounts: int, months: int, seed: int) -> None:
     """Generate dirty mixed-vendor exports, ingest every day, build analytics per month-end and the last day."""
     import json
 
-    from sales_pipeline.generator import generate as generate_zone
+    from crm_generator import generate as generate_zone
 
     start = date(2024, 1, 1)
     end_month = start.month - 1 + months
@@ -368,7 +368,7 @@ def demo(out: Path, accounts: int, months: int, seed: int) -> None:
 
 def _written(root: Path) -> None:
     """What the run wrote: every table with its partitions and the rows of the latest one."""
-    from sales_pipeline import warehouse
+    from sales_pipeline.core import warehouse
     from schemas import TABLES
 
     table = Table(title=f"written to {root}")

@@ -12,10 +12,10 @@ from typing import Any
 import dagster as dg
 
 from assets import build_assets
-from sales_pipeline.io_manager import ParquetIOManager
+from sales_pipeline.core.io_manager import ParquetIOManager
+from sales_pipeline.core.partitions import daily_partitions
+from sales_pipeline.core.resources import PipelineSettings
 from sales_pipeline.jobs import build_jobs
-from sales_pipeline.partitions import daily_partitions
-from sales_pipeline.resources import PipelineSettings
 from sales_pipeline.schedules import build_schedules
 from sales_pipeline.sensors import build_sensors
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from sales_pipeline.config import Settings
+from sales_pipeline.core.config import Settings
 from sales_pipeline.jobs import ANALYTICS_JOB, INGEST_JOB
 
 # Step stdout/stderr capture spawns `tail` processes per step and costs ~0.2 s per run; our assets

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from sales_pipeline.core.resources import PipelineSettings
 from sales_pipeline.jobs import DAILY_JOB
-from sales_pipeline.resources import PipelineSettings
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sales_pipeline.config import ENV_VARS
+from sales_pipeline.core.config import ENV_VARS
 
 
 @pytest.fixture(autouse=True)

@@ -15,12 +15,17 @@ import pandas as pd
 
 from assets.ingest.day import DayResult, LandingFolderMissing, PriorState, ingest_day
 from assets.state_logic import LANDING_DAY, apply_upsert
-from sales_pipeline import warehouse
-from sales_pipeline.checks import QUARANTINE_SHARE, ROWS_BALANCE, SCHEMA_VALID, pandera_check_result
-from sales_pipeline.config import Settings
-from sales_pipeline.metadata import counts_markdown, table_metadata
-from sales_pipeline.partitions import DAILY_FRESHNESS
-from sales_pipeline.resources import PipelineSettings
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.checks import (
+    QUARANTINE_SHARE,
+    ROWS_BALANCE,
+    SCHEMA_VALID,
+    pandera_check_result,
+)
+from sales_pipeline.core.config import Settings
+from sales_pipeline.core.metadata import counts_markdown, table_metadata
+from sales_pipeline.core.partitions import DAILY_FRESHNESS
+from sales_pipeline.core.resources import PipelineSettings
 from schemas import ENTITIES, TABLES
 
 OWNERS = ["team:data-engineering"]

@@ -21,7 +21,7 @@ from assets.ingest.cleaning import (
     missing_required_columns,
 )
 from assets.state_logic import latest_versions
-from sales_pipeline.config import Settings
+from sales_pipeline.core.config import Settings
 from schemas import ENTITIES, TABLES, conform
 from schemas.ingest import FILE_REASONS, INGEST_AUDIT, PII_COLUMNS, QUARANTINE
 

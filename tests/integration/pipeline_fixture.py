@@ -16,9 +16,9 @@ from assets.ingest.assets import load_prior_state
 from assets.ingest.day import ingest_day
 from assets.state import HISTORY, build_state_tables, orders_ever_landed
 from assets.state_logic import Snapshot, resolve_revenue_source
-from sales_pipeline import warehouse
-from sales_pipeline.config import Settings, load_settings
-from sales_pipeline.generator import generate
+from crm_generator import generate
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.config import Settings, load_settings
 from schemas import ENTITIES
 
 

@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 from click.testing import CliRunner
 
-from sales_pipeline import warehouse
 from sales_pipeline.cli import main
+from sales_pipeline.core import warehouse
 from tests.integration.landing_fixture import write_landing
 
 

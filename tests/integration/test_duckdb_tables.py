@@ -7,8 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from crm_generator import generate
 from sales_pipeline.cli import main
-from sales_pipeline.generator import generate
 from schemas import TABLES
 
 DAYS = 6

@@ -13,9 +13,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from sales_pipeline import warehouse
-from sales_pipeline.config import load_settings
-from sales_pipeline.generator import generate
+from crm_generator import generate
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.config import load_settings
 from tests.integration.pipeline_fixture import ingest_days
 
 START = date(2024, 1, 1)

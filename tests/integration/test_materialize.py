@@ -6,9 +6,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sales_pipeline import warehouse
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.resources import PipelineSettings
 from sales_pipeline.definitions import build_defs
-from sales_pipeline.resources import PipelineSettings
 from tests.integration.landing_fixture import write_landing
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sales_pipeline import warehouse
 from sales_pipeline.cli import main
+from sales_pipeline.core import warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO.parent / "shared" / "datasets" / "maven_crm"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from sales_pipeline.config import SettingsError, load_settings
+from sales_pipeline.core.config import SettingsError, load_settings
 
 
 def test_defaults():

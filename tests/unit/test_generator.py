@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sales_pipeline.generator import generate, write_opportunities_benchmark
-from sales_pipeline.generator.dirt import budget
-from sales_pipeline.generator.ids import sf_checksum, sf_id, sf_ids
-from sales_pipeline.generator.vendors import CANONICAL
+from crm_generator import generate, write_opportunities_benchmark
+from crm_generator.dirt import budget
+from crm_generator.ids import sf_checksum, sf_id, sf_ids
+from crm_generator.vendors import CANONICAL
 from schemas.ingest import ROW_REASONS
 
 SMALL = {"days": 8, "accounts": 150, "history_days": 150, "start": date(2024, 3, 1)}

@@ -18,7 +18,7 @@ from assets.ingest.day import (
     ingest_day,
     snapshot_tombstones,
 )
-from sales_pipeline.config import Settings, load_settings
+from sales_pipeline.core.config import Settings, load_settings
 from schemas import TABLES, conform
 
 DAY = date(2024, 3, 4)

@@ -6,8 +6,8 @@ import json
 
 import dagster as dg
 
+from sales_pipeline.core.resources import PipelineSettings
 from sales_pipeline.definitions import build_defs
-from sales_pipeline.resources import PipelineSettings
 
 
 def _tick(defs, cursor=None):

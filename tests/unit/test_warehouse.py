@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sales_pipeline import warehouse
+from sales_pipeline.core import warehouse
 from schemas import TABLES, conform
 
 

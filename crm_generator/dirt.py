@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from sales_pipeline.generator.styles import Style, format_scalar_ts
-from sales_pipeline.generator.vendors import Layout
+from crm_generator.styles import Style, format_scalar_ts
+from crm_generator.vendors import Layout
 
 MAX_SHARE = 0.05
 

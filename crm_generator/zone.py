@@ -14,16 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sales_pipeline.generator import catalog as cat
-from sales_pipeline.generator.dirt import FileRows, plant
-from sales_pipeline.generator.file_errors import plant_file_errors
-from sales_pipeline.generator.ids import PLANTED_KEY_BASE, make_ids
-from sales_pipeline.generator.manifest import FileRecord, Manifest
-from sales_pipeline.generator.styles import Renderer, Style
-from sales_pipeline.generator.vendors import SF_FILE, hubspot_file, layout
-from sales_pipeline.generator.world import World, build_world
-from sales_pipeline.generator.writers import build_zip, serialise
-from schemas.ingest import ROW_REASONS
+from crm_generator import catalog as cat
+from crm_generator.dirt import FileRows, plant
+from crm_generator.file_errors import plant_file_errors
+from crm_generator.ids import PLANTED_KEY_BASE, make_ids
+from crm_generator.manifest import FileRecord, Manifest
+from crm_generator.styles import Renderer, Style
+from crm_generator.vendors import SF_FILE, hubspot_file, layout
+from crm_generator.world import World, build_world
+from crm_generator.writers import build_zip, serialise
 
 ID_COLUMN = {
     "accounts": "account_id",
@@ -381,12 +380,12 @@ def generate(
             if dirty and spec.entity in DIRTY_ENTITIES:
                 if d == 0:
                     first = list(PRIORITY_REASONS.get(spec.entity, ()))
-                    rest = [r for r in dirt_rng.permutation(ROW_REASONS) if r not in first]
+                    rest = [r for r in dirt_rng.permutation(cat.ROW_REASONS) if r not in first]
                     reasons = (first + rest) * (2 if spec.entity == "orders" else 1)
                     n_exact, n_older = (2, 2) if len(spec.pos) >= 40 else (0, 0)
                 else:
                     if dirt_rng.random() < 0.25:
-                        reasons = [str(dirt_rng.choice(ROW_REASONS))]
+                        reasons = [str(dirt_rng.choice(cat.ROW_REASONS))]
                     if len(spec.pos) >= 5 and dirt_rng.random() < 0.15:
                         n_exact, n_older = (1, 0) if dirt_rng.random() < 0.5 else (0, 1)
             updated = updated_at[spec.entity][spec.pos] if spec.entity in updated_at else None

@@ -5,8 +5,8 @@ formats) plus `_generator/manifest.json` and `_generator/truth_accounts.csv`;
 `write_opportunities_benchmark` writes one large canonical opportunities export.
 """
 
-from sales_pipeline.generator.benchmark import write_opportunities_benchmark
-from sales_pipeline.generator.manifest import FileRecord, Manifest
-from sales_pipeline.generator.zone import generate
+from crm_generator.benchmark import write_opportunities_benchmark
+from crm_generator.manifest import FileRecord, Manifest
+from crm_generator.zone import generate
 
 __all__ = ["FileRecord", "Manifest", "generate", "write_opportunities_benchmark"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from schemas.columns import STAGES as CANONICAL_STAGES
-
 REGIONS = ("North America", "EMEA", "APAC", "LATAM")
 REGION_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 COUNTRIES = {
@@ -51,7 +49,31 @@ CHURN_AFTER_END_DAYS = 30
 # Weekday multipliers (Mon..Sun): B2B buying happens on working days.
 WEEKDAY = (1.2, 1.25, 1.2, 1.15, 1.05, 0.55, 0.6)
 
-STAGES = CANONICAL_STAGES
+# The contract's canonical stages in their order (CONTRACT section 2). The generator models the
+# outside world and imports nothing of the pipeline; a test checks these agree with `schemas`.
+STAGES: tuple[str, ...] = (
+    "lead",
+    "qualified",
+    "needs_analysis",
+    "proposal",
+    "negotiation",
+    "closed_won",
+    "closed_lost",
+)
+# The contract's row reason codes in precedence order (CONTRACT section 2, "Rows in = rows out").
+ROW_REASONS: tuple[str, ...] = (
+    "missing_required",
+    "invalid_number",
+    "negative_amount",
+    "invalid_date",
+    "future_date",
+    "invalid_value",
+    "unknown_stage",
+    "probability_out_of_range",
+    "mangled_id",
+    "no_fx_rate",
+    "malformed_line",
+)
 STAGE_PROBABILITY = {
     "lead": 10,
     "qualified": 20,

@@ -6,7 +6,7 @@ from typing import Any
 
 import dagster as dg
 
-from sales_pipeline.config import Settings, load_settings
+from sales_pipeline.core.config import Settings, load_settings
 
 
 class PipelineSettings(dg.ConfigurableResource):

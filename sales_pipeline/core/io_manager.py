@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from sales_pipeline import warehouse
-from sales_pipeline.config import load_settings
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.config import load_settings
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):

@@ -9,8 +9,8 @@ import json
 import re
 import zipfile
 
-from sales_pipeline.generator.dirt import FileRows
-from sales_pipeline.generator.styles import Style
+from crm_generator.dirt import FileRows
+from crm_generator.styles import Style
 
 FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 

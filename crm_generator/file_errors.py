@@ -11,10 +11,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sales_pipeline.generator.dirt import FileRows
-from sales_pipeline.generator.manifest import FileRecord, Manifest
-from sales_pipeline.generator.styles import Style
-from sales_pipeline.generator.writers import build_zip, delimited
+from crm_generator.dirt import FileRows
+from crm_generator.manifest import FileRecord, Manifest
+from crm_generator.styles import Style
+from crm_generator.writers import build_zip, delimited
 
 KINDS = (
     "empty_file",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sales_pipeline.generator import catalog as cat
-from sales_pipeline.generator.vendors import Layout
+from crm_generator import catalog as cat
+from crm_generator.vendors import Layout
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sales_pipeline.generator import catalog as cat
-from sales_pipeline.generator.ids import make_ids
+from crm_generator import catalog as cat
+from crm_generator.ids import make_ids
 
 MINUTE = np.timedelta64(1, "m")
 

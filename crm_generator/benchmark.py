@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from sales_pipeline.generator import catalog as cat
+from crm_generator import catalog as cat
 
 _BASE = np.datetime64("2023-06-01T00:00", "m")  # all rows created before 2024-06-01
 

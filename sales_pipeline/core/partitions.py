@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from sales_pipeline.config import Settings
+from sales_pipeline.core.config import Settings
 
 # The nightly schedule lands yesterday's partition at 02:00: a table older than a day and a few
 # hours has missed a night.
