@@ -1,0 +1,75 @@
+"""Large files parse their typed columns on a thread pool: the result must not depend on it.
+
+The pool only starts above a row threshold, so this test lowers the threshold and compares the
+threaded clean with the sequential one on dirty data (every kind of bad value, duplicates,
+versions), row for row and reason for reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assets.ingest import cleaning
+from assets.ingest.cleaning import CleanContext, clean_frame
+
+DAY = date(2024, 3, 4)
+
+
+def _dirty_opportunities(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"O{i:05d}" for i in rng.integers(0, n // 2, n)])  # repeats: versions/copies
+    stages = rng.choice(["lead", "Closed Won", "closed_lost", "negotiation", "bogus"], n)
+    amounts = rng.choice(["10", "1,234.50", "(5)", "abc", "", "-3", "€7"], n)
+    created = rng.choice(
+        [
+            "2024-03-01",
+            "03/02/2024",
+            "2024-03-01T10:00:00Z",
+            "2099-01-01",
+            "not a date",
+            "1709224980000",
+        ],
+        n,
+    )
+    updated = rng.choice(["2024-03-02T08:00:00Z", "2024-03-03", ""], n)
+    probability = rng.choice(["", "0.5", "40", "140"], n)
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": ids,
+            "stage": stages,
+            "amount": amounts,
+            "created_at": created,
+            "updated_at": updated,
+            "close_date": rng.choice(["2024-03-03", ""], n),
+            "probability": probability,
+            "currency": rng.choice(["USD", "", "usd"], n),
+        },
+        dtype="str",
+    )
+    frame.iloc[5] = frame.iloc[4]  # one verbatim copy at least
+    return frame
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_threaded_parse_equals_sequential(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    frame = _dirty_opportunities(2_000, seed)
+    rows = pd.Series(np.arange(1, len(frame) + 1))
+    ctx = CleanContext(landing_day=DAY)
+
+    def run():
+        return clean_frame("opportunities", frame, rows, source_file="d/o.csv", ctx=ctx)
+
+    monkeypatch.setattr(cleaning, "_PARALLEL_MIN_ROWS", 10**9)
+    sequential = run()
+    monkeypatch.setattr(cleaning, "_PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(cleaning, "_PARSE_THREADS", 3)
+    threaded = run()
+
+    assert len(sequential.quarantine) > 0 and sequential.rows_duplicate > 0  # the data is dirty
+    pd.testing.assert_frame_equal(threaded.clean, sequential.clean)
+    pd.testing.assert_frame_equal(threaded.quarantine, sequential.quarantine)
+    assert threaded.rows_duplicate == sequential.rows_duplicate
