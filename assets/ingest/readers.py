@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import stat
 import zipfile
 import zlib
@@ -165,6 +166,27 @@ def _decode(data: bytes, source_file: str) -> tuple[str, str] | FileError:
     return _undecodable(source_file, utf8_offset, "UTF-8, GB18030 or cp1252")
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Strict UTF-8 check without building a Python str: Arrow validates the bytes in place
+    (decoding a 300 MB file only to learn its encoding would hold a second copy of it)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+_HEADER_PREFIX = 1 << 20
+
+
+def _utf8_prefix(data: bytes, start: int) -> str:
+    """The first ~1 MB of valid UTF-8 bytes as text (a multi-byte character cut at the end is
+    dropped), enough to sniff the delimiter and parse a header."""
+    return data[start : start + _HEADER_PREFIX].decode("utf-8", errors="ignore")
+
+
 def _undecodable(source_file: str, offset: int, tried: str) -> FileError:
     return FileError(
         "undecodable",
@@ -238,7 +260,7 @@ class _Table:
 
 
 def _arrow_read(
-    body: bytes, labels: list[str], delimiter: str, threads: bool
+    body: pa.Buffer, labels: list[str], delimiter: str, threads: bool, quoted: bool
 ) -> tuple[pa.Table, list]:
     invalid: list = []
 
@@ -247,10 +269,10 @@ def _arrow_read(
         return "skip"
 
     table = pv.read_csv(
-        io.BytesIO(body),
+        pa.BufferReader(body),
         read_options=pv.ReadOptions(column_names=labels, use_threads=threads),
         parse_options=pv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=b'"' in body, invalid_row_handler=keep
+            delimiter=delimiter, newlines_in_values=quoted, invalid_row_handler=keep
         ),
         convert_options=pv.ConvertOptions(
             column_types=dict.fromkeys(labels, pa.string()),
@@ -261,25 +283,33 @@ def _arrow_read(
     return table, invalid
 
 
-def _read_records(
-    body: str | bytes, labels: list[str], delimiter: str, first_record: int
-) -> _Table:
-    """Parse header-less records; record numbers start at ``first_record``.
+_NON_SPACE = re.compile(rb"\S")
 
-    ``body`` may be UTF-8 bytes already (a UTF-8 file), which spares re-encoding the text.
+
+def _read_records(
+    body: str | bytes, labels: list[str], delimiter: str, first_record: int, start: int = 0
+) -> _Table:
+    """Parse header-less records (``body[start:]``); record numbers start at ``first_record``.
+
+    ``body`` may be UTF-8 bytes already (a UTF-8 file): pyarrow reads them in place, with no
+    re-encoding and no copy of the records after the header.
     """
-    if isinstance(body, bytes) and body.count(b'"') % 2:
-        body = body.decode("utf-8")
-    broken = _odd_quote_line(body) if isinstance(body, str) else None
-    if broken is not None:
-        return _split_at_broken_quote(body, labels, delimiter, first_record, broken)
-    data = body if isinstance(body, bytes) else body.encode("utf-8")
-    if not data.strip():
+    if isinstance(body, bytes) and body.count(b'"', start) % 2:
+        body, start = body[start:].decode("utf-8"), 0
+    if isinstance(body, str):
+        body, start = body[start:], 0
+        broken = _odd_quote_line(body)
+        if broken is not None:
+            return _split_at_broken_quote(body, labels, delimiter, first_record, broken)
+        body = body.encode("utf-8")
+    if not _NON_SPACE.search(body, start):
         return _Table(_empty_frame(labels), np.zeros(0, np.int64), [])
-    table, invalid = _arrow_read(data, labels, delimiter, threads=True)
+    data = pa.py_buffer(body)[start:]
+    quoted = body.find(b'"', start) >= 0
+    table, invalid = _arrow_read(data, labels, delimiter, threads=True, quoted=quoted)
     if invalid and any(row.number is None for row in invalid):
         # Threaded parsing cannot number rows; re-read the (rare) malformed file serially.
-        table, invalid = _arrow_read(data, labels, delimiter, threads=False)
+        table, invalid = _arrow_read(data, labels, delimiter, threads=False, quoted=quoted)
     malformed = [
         (
             first_record + row.number - 1,
@@ -291,7 +321,7 @@ def _read_records(
     bad = np.array([row.number - 1 for row in invalid], dtype=np.int64)
     records = np.arange(table.num_rows + len(bad), dtype=np.int64)
     good = np.setdiff1d(records, bad, assume_unique=True) + first_record
-    frame = table.to_pandas()
+    frame = table.to_pandas(self_destruct=True)
     frame = frame.astype(dict.fromkeys(frame.columns, "str"))
     return _Table(frame, good, malformed)
 
@@ -322,28 +352,37 @@ def _labels(header: list[str]) -> list[str]:
 
 
 def _read_delimited(data: bytes, source_file: str, name: str) -> RawFile:
+    default = "\t" if name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _is_utf8(data):
+        # UTF-8 (with or without BOM): pyarrow reads the original bytes; only a prefix is decoded.
+        text = _utf8_prefix(data, bom)
+        delimiter = sniff_delimiter(text, default)
+        header, consumed = _parse_header(text, delimiter)
+        if consumed >= len(text) and len(data) - bom > _HEADER_PREFIX:  # a header over 1 MB
+            text = data[bom:].decode("utf-8")
+            header, consumed = _parse_header(text, delimiter)
+        encoding = "utf-8-sig" if bom else "utf-8"
+        header = [h.lstrip("\ufeff") for h in header]
+        labels = _labels(header)
+        offset = bom + len(text[:consumed].encode("utf-8"))
+        table = _read_records(data, labels, delimiter, first_record=1, start=offset)
+        return _raw_file(source_file, name, encoding, delimiter, header, labels, table)
     decoded = _decode(data, source_file)
     if isinstance(decoded, FileError):
         return _failed(source_file, name, data, decoded, header_lines=1)
     text, encoding = decoded
-    default = "\t" if name.lower().removesuffix(".gz").endswith(".tsv") else ","
     delimiter = sniff_delimiter(text, default)
     header, consumed = _parse_header(text, delimiter)
     header = [h.lstrip("\ufeff") for h in header]
     labels = _labels(header)
-    if encoding in ("utf-8", "utf-8-sig"):
-        # The decoded text only proved the encoding: hand pyarrow the original bytes.
-        offset = (3 if encoding == "utf-8-sig" else 0) + len(text[:consumed].encode("utf-8"))
-        table = _read_records(data[offset:], labels, delimiter, first_record=1)
-    else:
-        table = _read_records(text[consumed:], labels, delimiter, first_record=1)
-    return _raw_file(source_file, name, data, encoding, delimiter, header, labels, table)
+    table = _read_records(text[consumed:], labels, delimiter, first_record=1)
+    return _raw_file(source_file, name, encoding, delimiter, header, labels, table)
 
 
 def _raw_file(
     source_file: str,
     name: str,
-    data: bytes,
     encoding: str | None,
     delimiter: str | None,
     header: list[str],
@@ -354,7 +393,7 @@ def _raw_file(
     return RawFile(
         source_file=source_file,
         name=name,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256="",  # set by read_bytes from the bytes as landed (before any gunzip)
         encoding=encoding,
         delimiter=delimiter,
         header=header,
@@ -415,7 +454,7 @@ def _read_xlsx(data: bytes, source_file: str, name: str) -> RawFile:
         numbers.append(number)
     frame = pd.DataFrame(kept, columns=labels, dtype="str") if kept else _empty_frame(labels)
     table = _Table(frame, np.array(numbers, dtype=np.int64), malformed)
-    return _raw_file(source_file, name, data, None, None, header, labels, table)
+    return _raw_file(source_file, name, None, None, header, labels, table)
 
 
 def _json_text(value: object) -> str | None:
@@ -438,7 +477,7 @@ def _read_jsonl(data: bytes, source_file: str, name: str) -> RawFile:
         labels = _labels(header)
         frame.columns = labels
         table = _Table(frame, numbers, [])
-        return _raw_file(source_file, name, data, encoding, None, header, labels, table)
+        return _raw_file(source_file, name, encoding, None, header, labels, table)
     return _jsonl_python(text, source_file, name, data, encoding)
 
 
@@ -491,7 +530,7 @@ def _jsonl_python(text: str, source_file: str, name: str, data: bytes, encoding:
     }
     frame = pd.DataFrame(columns) if records else _empty_frame(labels)
     table = _Table(frame, np.array(numbers, dtype=np.int64), malformed)
-    return _raw_file(source_file, name, data, encoding, None, names, labels, table)
+    return _raw_file(source_file, name, encoding, None, names, labels, table)
 
 
 # --------------------------------------------------------------------------------------------
