@@ -13,6 +13,11 @@ INGEST_JOB = "ingest_job"
 ANALYTICS_JOB = "analytics_job"
 DAILY_JOB = "daily_job"
 
+# Dagster tags every single-partition run with its partition key under this documented tag. The
+# instance's run queue (runner.INSTANCE_YAML) limits it to one run per unique value, so the
+# nightly schedule, the landing sensor and UI launches never write one partition concurrently.
+PARTITION_CONCURRENCY_TAG = "dagster/partition"
+
 
 def build_jobs() -> list[dg.UnresolvedAssetJobDefinition]:
     """Partitioning is inferred from the selected assets (all daily)."""

@@ -2,13 +2,15 @@
 
 A backfill is one ingest run per span of consecutive landing days (a single-run backfill) plus one
 analytics run per analytics day, so Dagster's cost per run and per event is paid per span, not per
-day; every run is recorded in the instance the UI reads.
+day; every run is recorded in the instance the UI reads. Only public Dagster APIs: the failed day
+of a span comes from the `RangeDayFailed` metadata, failures from `ExecuteInProcessResult`'s
+helpers, and runs a killed process left `STARTED` are failed on the next start.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,17 +20,39 @@ from pathlib import Path
 import dagster as dg
 
 from sales_pipeline.core.config import Settings
-from sales_pipeline.jobs import ANALYTICS_JOB, INGEST_JOB
+from sales_pipeline.jobs import ANALYTICS_JOB, INGEST_JOB, PARTITION_CONCURRENCY_TAG
 
-# Step stdout/stderr capture spawns `tail` processes per step and costs ~0.2 s per run; our assets
-# log through context.log (kept in the event log), so capture is switched off for this instance.
-_INSTANCE_YAML = """telemetry:
+# The instance every entry point shares (CLI, `sales-pipeline ui`, `dagster dev`, the daemon).
+# The run queue allows one run per partition at a time (runs carry PARTITION_CONCURRENCY_TAG,
+# see jobs.py), so the nightly schedule, the landing sensor and a UI backfill of the same day
+# queue behind each other instead of writing the same partition concurrently. Run monitoring
+# lets the daemon fail UI-launched runs whose worker died.
+INSTANCE_YAML = f"""telemetry:
   enabled: false
-compute_logs:
-  module: dagster._core.storage.noop_compute_log_manager
-  class: NoOpComputeLogManager
+run_queue:
+  max_concurrent_runs: 4
+  tag_concurrency_limits:
+    - key: "{PARTITION_CONCURRENCY_TAG}"
+      value:
+        applyLimitPerUniqueValue: true
+      limit: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  poll_interval_seconds: 60
 """
+# What this project wrote before the run queue existed; replaced on the next start.
+_OLD_INSTANCE_YAMLS = ("compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager",)
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+# Dagster's documented run tags for running a partition range as one run (the single-run
+# backfill): execute_in_process takes a range only through them.
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+# Which process runs a CLI run, so a later start can tell an orphan from a live run.
+PID_TAG = "sales_pipeline/pid"
+HOST_TAG = "sales_pipeline/host"
+_IN_FLIGHT = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
 
 
 @dataclass
@@ -39,6 +63,8 @@ class RunOutcome:
     seconds: float
     run_id: str | None = None
     errors: list[str] = field(default_factory=list)
+    failed_day: date | None = None  # the day a multi-day ingest run stopped at
+    wrote_audit: bool = False  # this run (not an earlier one) wrote the day's ingest_audit
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -46,33 +72,101 @@ def ensure_dagster_home(settings: Settings) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(_INSTANCE_YAML, encoding="utf-8")
+    if not config.exists() or any(
+        old in config.read_text(encoding="utf-8") for old in _OLD_INSTANCE_YAMLS
+    ):
+        config.write_text(INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()  # a run of this very process cannot be in flight at start
+
+
+def _run_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
+    """The process executing a run: our tag for CLI runs, else the RUN_START event's pid."""
+    if run.tags.get(PID_TAG, "").isdigit():
+        if run.tags.get(HOST_TAG, socket.gethostname()) != socket.gethostname():
+            return -1  # another machine's run: not ours to judge
+        return int(run.tags[PID_TAG])
+    records = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.RUN_START, limit=1
+    ).records
+    event = records[0].event_log_entry.dagster_event if records else None
+    return event.pid if event is not None and event.pid else None
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark runs left STARTED/STARTING by a killed process (SIGKILL, OOM) as failed.
+
+    A run counts as orphaned when no live process on this machine executes it: its recorded
+    pid is gone, or no pid was ever recorded. Runs of another host are left alone (the
+    daemon's run monitoring, enabled in INSTANCE_YAML, handles UI-launched ones).
+    """
+    failed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_IN_FLIGHT)):
+        pid = _run_pid(instance, run)
+        if pid == -1 or (pid is not None and _process_alive(pid)):
+            continue
+        instance.report_run_failed(
+            run,
+            f"marked failed by sales-pipeline at start: the process that ran it "
+            f"({'pid ' + str(pid) if pid else 'unknown pid'}) is gone (killed or crashed)",
+        )
+        failed.append(run.run_id)
+    return failed
+
+
+def _user_failure(event: dg.DagsterEvent):
+    data = event.step_failure_data
+    return data.user_failure_data if data is not None else None
+
+
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
-    """One readable line per failed step or failed blocking check (the day, file, reason)."""
+    """One readable line per problem: each blocked file once (file, reason code, detail), or
+    the step's own error when no blocking check explains it."""
     messages: list[str] = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                detail = evaluation.description or ""
-                messages.append(
-                    f"check {evaluation.asset_key.to_user_string()}.{evaluation.check_name} failed"
-                    + (f": {detail}" if detail else "")
-                )
-        elif event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        detail = (evaluation.description or "").strip()
+        if detail:
+            messages += [line for line in detail.split("\n") if line.strip()]
+        else:
+            messages.append(
+                f"check {evaluation.asset_key.to_user_string()}.{evaluation.check_name} failed"
+            )
+    for event in result.get_step_failure_events():
+        user = _user_failure(event)
+        if user is not None and user.description:
+            text = user.description
+        else:
+            error = event.step_failure_data.error if event.step_failure_data else None
             while error is not None and error.cause is not None:
                 error = error.cause  # the user error, not Dagster's wrapper around it
-            text = error.message.strip() if error else "step failed"
-            if "blocking asset check" in text and messages:
+            text = error.message.strip() if error and error.message else "step failed"
+            if messages and "blocking" in text and "check" in text:
                 continue  # already reported through the check evaluations above
-            messages.append(f"{event.step_key}: {text.splitlines()[0] if text else 'failed'}")
-    return messages
+            text = text.splitlines()[0] if text else "failed"
+        messages.append(f"{event.step_key}: {text}")
+    return list(dict.fromkeys(messages))
+
+
+def failed_day(result: dg.ExecuteInProcessResult) -> date | None:
+    """The landing day a multi-day ingest run stopped at (`RangeDayFailed` metadata)."""
+    for event in result.get_step_failure_events():
+        user = _user_failure(event)
+        value = user.metadata.get("failed_day") if user is not None else None
+        if value is not None:
+            return date.fromisoformat(getattr(value, "value", value))
+    return None
 
 
 def run_job(
@@ -81,34 +175,42 @@ def run_job(
     first: date,
     instance: dg.DagsterInstance,
     last: date | None = None,
-) -> RunOutcome:
-    """One run of `job_name` for day `first`, or for the days first..last as one run."""
+) -> tuple[RunOutcome, set[str]]:
+    """One run of `job_name` for day `first`, or for the days first..last as one run; also the
+    partitions of `ingest_audit` the run wrote."""
     started = time.perf_counter()
     job = defs.resolve_job_def(job_name)
+    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     if last is None or last == first:
         result = job.execute_in_process(
             partition_key=first.isoformat(),
             instance=instance,
             raise_on_error=False,
             run_config=_QUIET,
+            tags=tags,
         )
     else:
+        tags.update({RANGE_START: first.isoformat(), RANGE_END: last.isoformat()})
         result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config=_QUIET,
-            tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()},
+            instance=instance, raise_on_error=False, run_config=_QUIET, tags=tags
         )
     phase = "ingest" if job_name == INGEST_JOB else "analytics"
     errors = [] if result.success else failure_messages(result) or ["run failed"]
+    audits = {
+        event.partition
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey("ingest_audit")
+    }
     return RunOutcome(
-        first, phase, result.success, time.perf_counter() - started, result.run_id, errors
-    )
-
-
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-_FAILED_DAY = re.compile(r"landing day (\d{4}-\d{2}-\d{2}) failed inside a multi-day run")
+        first,
+        phase,
+        result.success,
+        time.perf_counter() - started,
+        result.run_id,
+        errors,
+        None if result.success else failed_day(result),
+        first.isoformat() in audits,
+    ), audits
 
 
 def ingest_span(
@@ -122,17 +224,25 @@ def ingest_span(
     """
     if not days:
         return []
-    outcome = run_job(defs, INGEST_JOB, days[0], instance, last=days[-1])
+    outcome, audits = run_job(defs, INGEST_JOB, days[0], instance, last=days[-1])
     if outcome.success or len(days) == 1:
         share = outcome.seconds / len(days)
         return [
-            RunOutcome(d, "ingest", outcome.success, share, outcome.run_id, outcome.errors)
+            RunOutcome(
+                d,
+                "ingest",
+                outcome.success,
+                share,
+                outcome.run_id,
+                outcome.errors,
+                wrote_audit=d.isoformat() in audits,
+            )
             for d in days
         ]
-    found = next((m.group(1) for e in outcome.errors if (m := _FAILED_DAY.search(e))), None)
-    if found is None:  # not a day-level failure: run each day alone to name the culprit
+    failed = outcome.failed_day
+    if failed is None or failed not in days:
+        # Not a day-level failure: run each day alone to name the culprit.
         return [o for d in days for o in ingest_span(defs, [d], instance)]
-    failed = date.fromisoformat(found)
     index = days.index(failed)
     return [
         *ingest_span(defs, days[:index], instance),
@@ -150,6 +260,7 @@ def run_days(
     on_outcome: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
     """Ingest the days in order, in spans that end at each analytics day; then its analytics."""
+    fail_orphaned_runs(instance)
     outcomes: list[RunOutcome] = []
     span: list[date] = []
     ordered = sorted(days)
@@ -165,7 +276,7 @@ def run_days(
                 on_outcome(outcome)
         if day in analytics_days and ingested[-1].success:
             # A blocked day gets no analytics; later days still run.
-            outcome = run_job(defs, ANALYTICS_JOB, day, instance)
+            outcome, _ = run_job(defs, ANALYTICS_JOB, day, instance)
             outcomes.append(outcome)
             if on_outcome:
                 on_outcome(outcome)

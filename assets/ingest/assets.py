@@ -171,7 +171,8 @@ def _share_check(
             "blocked_entities": dg.MetadataValue.json(sorted(blocked_by_entity)),
             "blocked": dg.MetadataValue.md("\n".join(f"- {b}" for b in blocked) or "_none_"),
         },
-        description="; ".join(blocked) or None,
+        # One line per blocked file (file, reason code, detail): the CLI prints each line once.
+        description="\n".join(blocked) or None,
     )
 
 

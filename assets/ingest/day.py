@@ -288,6 +288,13 @@ def _with_headers(raw: readers.RawFile) -> pd.DataFrame:
     return raw.frame.set_axis(names, axis=1)
 
 
+def _detail(raw: readers.RawFile) -> str:
+    """The reader's error message without the file name the blocking reason already leads with."""
+    message = raw.error.message
+    prefix = f"{raw.source_file}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
 def _ingest_file(
     entity: str,
     raw: readers.RawFile,
@@ -305,7 +312,7 @@ def _ingest_file(
             ),
             "quarantine": _file_quarantine(entity, raw, raw.error.code, message),
             "clean": None,
-            "blocked": f"{raw.source_file}: {raw.error.code}: {raw.error.message}",
+            "blocked": f"{raw.source_file}: {raw.error.code}: {_detail(raw)}",
         }
     options = settings.entity(entity)
     canonical = presets.to_canonical(
@@ -379,7 +386,7 @@ def _ingest_file(
     if share > settings.max_quarantine:
         status = "blocked"
         message = f"{raw.source_file}: {quarantined} of {denominator} rows quarantined ({share:.1%} > {settings.max_quarantine:.1%})"
-        blocked = message
+        blocked = f"{raw.source_file}: quarantine_share: {message.split(': ', 1)[1]}"
     return {
         "audit": _audit_row(
             raw,

@@ -13,16 +13,14 @@ from sales_pipeline.cli import main
 from sales_pipeline.core import warehouse
 
 REPO = Path(__file__).resolve().parents[2]
-DATASET = REPO.parent / "shared" / "datasets" / "maven_crm"
+DATASET = REPO / "examples" / "maven_crm" / "data"  # shipped; see PROVENANCE.md there
 SETTINGS = REPO / "examples" / "maven_crm" / "settings.toml"
 DAY = "2017-12-31"
 
 
 @pytest.fixture(scope="module")
 def maven(tmp_path_factory):
-    assert DATASET.is_dir(), (
-        f"the Maven CRM dataset is expected at {DATASET} (../shared beside the repo)"
-    )
+    assert DATASET.is_dir(), f"the Maven CRM dataset ships in the repository at {DATASET}"
     base = tmp_path_factory.mktemp("maven")
     folder = base / "landing" / DAY
     folder.mkdir(parents=True)
