@@ -489,5 +489,63 @@ def ui(warehouse: Path | None, port: int) -> None:
     sys.exit(subprocess.call(command, env=env))
 
 
+@main.command()
+@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--write",
+    "write",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write a DuckDB database file with the views (for DuckDB ODBC, Power BI, Tableau) and exit",
+)
+@click.option("-c", "--command", "command", help="run one SQL statement, print it and exit")
+def sql(warehouse: Path | None, write: Path | None, command: str | None) -> None:
+    """DuckDB views over the warehouse: <table>, <entity>_current, <table>_latest; a SQL prompt."""
+    from sales_pipeline import bi
+
+    try:
+        config = load_settings({"warehouse": str(warehouse) if warehouse else None})
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not config.warehouse.is_dir():
+        raise click.UsageError(f"no warehouse at {config.warehouse} (run the pipeline first)")
+    if write:
+        write.unlink(missing_ok=True)  # views only: rebuilding is cheap and always current
+    con = bi.connect(config.warehouse, write or ":memory:")
+    views = bi.view_names(con)
+    if write:
+        con.close()
+        console.print(f"wrote {len(views)} views over {config.warehouse} to {write}")
+        return
+    if command:
+        con.sql(command).show(max_rows=50)
+        return
+    console.print(f"{len(views)} views: {', '.join(views)}", soft_wrap=True)
+    console.print(
+        "SQL ending with ';' (e.g. select * from kpi_summary_latest limit 5;), 'exit' to quit"
+    )
+    _sql_prompt(con)
+
+
+def _sql_prompt(con) -> None:
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("sql> " if not buffer else "...> ")
+        except EOFError:
+            return
+        if not buffer and line.strip().lower() in ("exit", "quit", ".quit", "\\q"):
+            return
+        buffer.append(line)
+        if not line.rstrip().endswith(";"):
+            continue
+        statement, buffer = "\n".join(buffer), []
+        try:
+            result = con.sql(statement)
+            if result is not None:
+                result.show(max_rows=50)
+        except Exception as exc:  # a typo in a query must not end the session
+            err_console.print(Text(f"error: {exc}", style="red"))
+
+
 if __name__ == "__main__":
     main()
