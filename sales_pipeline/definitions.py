@@ -35,8 +35,8 @@ def build_defs(
     return dg.Definitions(
         assets=build_assets(partitions),
         jobs=jobs,
-        schedules=build_schedules(jobs),
-        sensors=build_sensors(partitions),
+        schedules=build_schedules(jobs, partitions),
+        sensors=build_sensors(partitions, jobs),
         resources=resources,
     )
 
