@@ -133,6 +133,63 @@ def _fx(rng: np.random.Generator, first: np.datetime64, n_days: int) -> pd.DataF
     return pd.concat(parts, ignore_index=True)
 
 
+@dataclass
+class _AccountPlan:
+    """Per-account truth drawn up front: archetype rates, place, owner, tenure and churn day."""
+
+    archetypes: list[str]
+    arche_idx: np.ndarray
+    order_rate: np.ndarray
+    aov: np.ndarray
+    act_rate: np.ndarray
+    opp_rate: np.ndarray
+    region: np.ndarray
+    country: np.ndarray
+    currency: np.ndarray
+    owner_pos: np.ndarray
+    system: np.ndarray
+    created_t: np.ndarray
+    churn_t: np.ndarray
+    at_risk: np.ndarray
+    acc_factor: np.ndarray
+    ids: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class _Sim:
+    """What the entity builders share. They draw from one RNG in a fixed order, so the order of
+    the calls in `build_world` is part of the seed's meaning: reordering them changes the world."""
+
+    rng: np.random.Generator
+    base: np.datetime64
+    """day 0 (the first history day) as datetime64[D]."""
+    T: int
+    reps: pd.DataFrame
+    plan: _AccountPlan
+    rate_grid: dict[str, np.ndarray]
+    products_pref: np.ndarray
+
+    def owner_ids(self, acc: np.ndarray) -> np.ndarray:
+        return self.reps["rep_id"].to_numpy()[self.plan.owner_pos[acc]]
+
+    def local_amount(self, usd: np.ndarray, cur: np.ndarray, tt: np.ndarray) -> np.ndarray:
+        out = usd.copy()
+        for c, rates in self.rate_grid.items():
+            m = cur == c
+            out[m] = usd[m] / rates[np.clip(tt[m], 0, self.T - 1)]
+        return np.round(out, 2)
+
+    def pick_products(self, acc: np.ndarray) -> np.ndarray:
+        cum = self.products_pref[acc].cumsum(axis=1)
+        return np.array(cat.PRODUCTS, dtype=object)[
+            (self.rng.random(len(acc))[:, None] > cum).sum(axis=1).clip(0, len(cat.PRODUCTS) - 1)
+        ]
+
+
 def build_world(
     *, seed: int, start: date, days: int, history_days: int, accounts: int, mode: str
 ) -> World:
@@ -142,8 +199,49 @@ def build_world(
     T = history_days + days
     base = np.datetime64(h0, "D")
     world = World(start=start, history_start=h0, n_days=T, systems={})
+    reps, field_reps = _rep_versions(rng, accounts, mode, base, history_days, days)
+    plan = _plan_accounts(rng, accounts, reps, field_reps, T)
+    order_counts, act_counts, opp_counts = _intensity_grids(rng, plan, base, T)
+    products_pref = rng.dirichlet(np.array(cat.PRODUCT_WEIGHTS) * 8, size=accounts)
+    fx = _fx(rng, base - np.timedelta64(60, "D"), T + 60)
+    fx["_t"] = np.arange(len(fx)) % (T + 60) - 60
+    fx["_system"] = "canonical"
+    rate_grid = {cur: g["rate"].to_numpy()[60:] for cur, g in fx.groupby("currency")}
+    sim = _Sim(rng, base, T, reps, plan, rate_grid, products_pref)
+    acc, accounts_df = _account_versions(sim)
+    contacts, contact_index = _contacts(sim)
+    campaigns, camp_start, camp_ids = _campaigns(sim, world, mode)
+    opps, deals = _opportunities(sim, opp_counts, camp_start, camp_ids)
+    orders, completed = _orders(sim, order_counts, opps, deals)
+    activities = _activities(sim, act_counts, opps, contact_index)
+    world.frames.update(
+        reps=reps.drop(columns=["role", "manager_pos", "key"]).rename(
+            columns={"system": "_system"}
+        ),
+        accounts=accounts_df,
+        contacts=contacts,
+        campaigns=campaigns,
+        opportunities=opps,
+        orders=orders,
+        activities=activities,
+        fx_rates=fx,
+    )
+    world.frames["targets"] = _targets(world, completed, acc, rng)
+    world.truth = _truth(world, plan, acc)
+    world.systems = {s: s for s in np.unique(plan.system)}
+    return world
 
-    # --- reps ---
+
+def _rep_versions(
+    rng: np.random.Generator,
+    accounts: int,
+    mode: str,
+    base: np.datetime64,
+    history_days: int,
+    days: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every rep version (one field rep leaves half way through) and the field reps' first rows."""
+    h0: date = base.item()
     reps = _reps(rng, accounts, mode)
     reps["rep_id"] = _ids_by_system("reps", reps["key"].to_numpy(), reps["system"].to_numpy())
     reps["manager_id"] = [reps["rep_id"].iat[m] if m >= 0 else None for m in reps["manager_pos"]]
@@ -160,9 +258,13 @@ def build_world(
     reps = pd.concat([reps, leaver.to_frame().T], ignore_index=True).astype(
         {"is_active": bool, "_t": int}
     )
+    return reps, field_reps
 
-    # --- accounts ---
-    n = accounts
+
+def _plan_accounts(
+    rng: np.random.Generator, n: int, reps: pd.DataFrame, field_reps: pd.DataFrame, T: int
+) -> _AccountPlan:
+    """Draw each account's archetype, country, owner, creation day and (for at-risk) churn day."""
     names = list(cat.ARCHETYPES)
     shares = np.array([cat.ARCHETYPES[a][0] for a in names])
     arche_idx = rng.choice(len(names), size=n, p=shares / shares.sum())
@@ -204,65 +306,71 @@ def build_world(
     lo = max(lo, T - cat.CHURN_MAX_AGE_DAYS)
     churn_t[at_risk] = rng.integers(lo, T + cat.CHURN_AFTER_END_DAYS, size=int(at_risk.sum()))
     acc_factor = rng.lognormal(0, 0.2, n)
-    account_ids = _ids_by_system("accounts", np.arange(n), system)
+    return _AccountPlan(
+        archetypes=names,
+        arche_idx=arche_idx,
+        order_rate=order_rate,
+        aov=aov,
+        act_rate=act_rate,
+        opp_rate=opp_rate,
+        region=region,
+        country=country,
+        currency=currency,
+        owner_pos=owner_pos,
+        system=system,
+        created_t=created_t,
+        churn_t=churn_t,
+        at_risk=at_risk,
+        acc_factor=acc_factor,
+        ids=_ids_by_system("accounts", np.arange(n), system),
+    )
 
-    # --- order / activity intensity grids (account x day) ---
+
+def _intensity_grids(
+    rng: np.random.Generator, plan: _AccountPlan, base: np.datetime64, T: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Order, activity and new-deal counts per (account x day), fading before an account churns."""
     t = np.arange(T)
     # datetime64[D] counts from 1970-01-01, a Thursday (weekday 3 with Monday = 0).
-    dow = (np.datetime64(h0, "D").astype(np.int64) + t + 3) % 7
+    dow = (base.astype(np.int64) + t + 3) % 7
     weekday = np.array(cat.WEEKDAY)[dow]
     trend = 1.0 + 0.6 * t / max(T, 1)
-    alive = t[None, :] >= created_t[:, None]
+    alive = t[None, :] >= plan.created_t[:, None]
     # Declining engagement over the 90 days before churn, nothing after it.
-    to_churn = (churn_t[:, None] - t[None, :]).astype(float)
+    to_churn = (plan.churn_t[:, None] - t[None, :]).astype(float)
     decline = np.clip(to_churn / cat.CHURN_WINDOW_DAYS, 0.08, 1.0) * (to_churn > 0)
-    intensity = alive * decline * (acc_factor[:, None] * weekday[None, :] * trend[None, :])
-    order_counts = rng.poisson(order_rate[:, None] * intensity)
-    act_counts = rng.poisson(act_rate[:, None] * alive * decline * weekday[None, :])
-    opp_counts = rng.poisson(opp_rate[:, None] * alive * np.clip(decline * 1.5, 0, 1))
+    intensity = alive * decline * (plan.acc_factor[:, None] * weekday[None, :] * trend[None, :])
+    order_counts = rng.poisson(plan.order_rate[:, None] * intensity)
+    act_counts = rng.poisson(plan.act_rate[:, None] * alive * decline * weekday[None, :])
+    opp_counts = rng.poisson(plan.opp_rate[:, None] * alive * np.clip(decline * 1.5, 0, 1))
+    return order_counts, act_counts, opp_counts
 
-    products_pref = rng.dirichlet(np.array(cat.PRODUCT_WEIGHTS) * 8, size=n)
-    fx = _fx(rng, base - np.timedelta64(60, "D"), T + 60)
-    fx["_t"] = np.arange(len(fx)) % (T + 60) - 60
-    fx["_system"] = "canonical"
-    rate_grid = {cur: g["rate"].to_numpy()[60:] for cur, g in fx.groupby("currency")}
 
-    def local_amount(usd: np.ndarray, cur: np.ndarray, tt: np.ndarray) -> np.ndarray:
-        out = usd.copy()
-        for c, rates in rate_grid.items():
-            m = cur == c
-            out[m] = usd[m] / rates[np.clip(tt[m], 0, T - 1)]
-        return np.round(out, 2)
-
-    def pick_products(acc: np.ndarray) -> np.ndarray:
-        cum = products_pref[acc].cumsum(axis=1)
-        return np.array(cat.PRODUCTS, dtype=object)[
-            (rng.random(len(acc))[:, None] > cum).sum(axis=1).clip(0, len(cat.PRODUCTS) - 1)
-        ]
-
-    # --- accounts frame (creation version + some later updates) ---
+def _account_versions(sim: _Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The accounts' creation versions and those plus later updates (about 12% grow)."""
+    rng, plan, base, T, n = sim.rng, sim.plan, sim.base, sim.T, sim.plan.n
     acc = pd.DataFrame(
         {
-            "account_id": account_ids,
-            "account_name": _account_names(rng, country),
+            "account_id": plan.ids,
+            "account_name": _account_names(rng, plan.country),
             "industry": rng.choice(cat.INDUSTRIES, size=n),
-            "region": region,
-            "country": country,
-            "employees": (np.exp(rng.normal(4.5, 1.2, n)) * (1 + 4 * (arche_idx == 0))).astype(
+            "region": plan.region,
+            "country": plan.country,
+            "employees": (np.exp(rng.normal(4.5, 1.2, n)) * (1 + 4 * (plan.arche_idx == 0))).astype(
                 np.int64
             )
             + 5,
             "annual_revenue": np.round(np.exp(rng.normal(16, 1.3, n)), -3),
-            "owner_id": reps["rep_id"].to_numpy()[owner_pos],
-            "created_at": _ts(base, created_t, _work_minutes(rng, n)),
+            "owner_id": sim.owner_ids(np.arange(n)),
+            "created_at": _ts(base, plan.created_t, _work_minutes(rng, n)),
             "is_deleted": False,
-            "_t": created_t,
-            "_system": system,
+            "_t": plan.created_t,
+            "_system": plan.system,
         }
     )
     acc["updated_at"] = acc["created_at"]
     upd = np.flatnonzero(rng.random(n) < 0.12)
-    upd_t = np.maximum(created_t[upd], 0) + rng.integers(1, max(2, T), size=len(upd))
+    upd_t = np.maximum(plan.created_t[upd], 0) + rng.integers(1, max(2, T), size=len(upd))
     keep = upd_t < T
     upd, upd_t = upd[keep], upd_t[keep]
     updates = acc.iloc[upd].copy()
@@ -271,21 +379,38 @@ def build_world(
     )
     updates["_t"] = upd_t
     updates["updated_at"] = _ts(base, upd_t, _work_minutes(rng, len(upd)))
-    accounts_df = pd.concat([acc, updates], ignore_index=True)
+    return acc, pd.concat([acc, updates], ignore_index=True)
 
-    # --- contacts ---
+
+@dataclass
+class _ContactIndex:
+    """Every drawn contact (before dropping those created after the end), grouped by account."""
+
+    account: np.ndarray
+    """account position of each contact; contacts of one account are consecutive."""
+    created_t: np.ndarray
+    per_account: np.ndarray
+    first: np.ndarray
+    """position of each account's first contact."""
+    ids: np.ndarray
+
+
+def _contacts(sim: _Sim) -> tuple[pd.DataFrame, _ContactIndex]:
+    """One to a few contacts per account, created shortly after it."""
+    rng, plan, T, n = sim.rng, sim.plan, sim.T, sim.plan.n
     per_acc = 1 + rng.poisson(1.5, n)
     c_acc = np.repeat(np.arange(n), per_acc)
     nc = len(c_acc)
-    c_t = np.maximum(created_t[c_acc], -3000) + rng.integers(0, 30, nc)
+    c_t = np.maximum(plan.created_t[c_acc], -3000) + rng.integers(0, 30, nc)
     fi = rng.integers(0, len(cat.FIRST_NAMES), nc)
     li = rng.integers(0, len(cat.LAST_NAMES), nc)
     first = np.array(cat.FIRST_NAMES, dtype=object)[fi]
     last = np.array(cat.LAST_NAMES, dtype=object)[li]
+    ids = _ids_by_system("contacts", np.arange(nc), plan.system[c_acc])
     contacts = pd.DataFrame(
         {
-            "contact_id": _ids_by_system("contacts", np.arange(nc), system[c_acc]),
-            "account_id": account_ids[c_acc],
+            "contact_id": ids,
+            "account_id": plan.ids[c_acc],
             "email": [
                 f"{f.lower()}.{la.lower().replace(' ', '')}{i}@example.com"
                 for i, (f, la) in enumerate(zip(first, last, strict=True))
@@ -294,17 +419,21 @@ def build_world(
             "first_name": first,
             "last_name": last,
             "title": rng.choice(cat.TITLES, size=nc),
-            "created_at": _ts(base, c_t, _work_minutes(rng, nc)),
+            "created_at": _ts(sim.base, c_t, _work_minutes(rng, nc)),
             "is_deleted": False,
             "_t": c_t,
-            "_system": system[c_acc],
+            "_system": plan.system[c_acc],
         }
     )
     contacts["updated_at"] = contacts["created_at"]
     contacts = contacts[contacts["_t"] < T].reset_index(drop=True)
     first_contact = np.concatenate([[0], np.cumsum(per_acc)[:-1]])
+    return contacts, _ContactIndex(c_acc, c_t, per_acc, first_contact, ids)
 
-    # --- campaigns ---
+
+def _campaigns(sim: _Sim, world: World, mode: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """About one campaign every 12 days; returns the frame, start days (sorted) and IDs."""
+    rng, base, T = sim.rng, sim.base, sim.T
     ncamp = max(4, T // 12)
     camp_start = np.sort(rng.integers(-20, T, ncamp))
     camp_sys = "salesforce" if mode in ("salesforce", "mixed") else "canonical"
@@ -330,73 +459,133 @@ def build_world(
             "_system": camp_sys,
         }
     )
+    return campaigns, camp_start, camp_ids
 
-    # --- opportunities: one row per stage change ---
+
+@dataclass
+class _Deals:
+    """One entry per deal drawn: account, creation day, value, product and its planned path."""
+
+    ids: np.ndarray
+    account: np.ndarray
+    t: np.ndarray
+    amount_usd: np.ndarray
+    product: np.ndarray
+    source: np.ndarray
+    camp_idx: np.ndarray
+    has_camp: np.ndarray
+    outcome: np.ndarray
+    """0 won, 1 lost, 2 stalled open."""
+    reached: np.ndarray
+    """furthest open stage index reached."""
+    steps: np.ndarray
+    """number of stage changes after creation."""
+    cum: np.ndarray
+    """day offset of each stage change from creation, shape (deals, MAX_STEPS + 1)."""
+
+
+MAX_STEPS = 6
+
+
+def _draw_deals(sim: _Sim, opp_counts: np.ndarray, camp_start: np.ndarray) -> _Deals:
+    rng = sim.rng
     o_acc, o_t = np.nonzero(opp_counts)
     reps_o = opp_counts[o_acc, o_t]
     o_acc, o_t = np.repeat(o_acc, reps_o), np.repeat(o_t, reps_o)
     no = len(o_acc)
-    outcome = rng.choice(3, size=no, p=[0.35, 0.5, 0.15])  # won, lost, stalled open
+    outcome = rng.choice(3, size=no, p=[0.35, 0.5, 0.15])
     reached = np.where(outcome == 0, 4, rng.integers(0, 5, no))
-    steps = reached + (outcome != 2)  # number of stage changes after creation
-    max_steps = 6
-    gaps = np.ceil(rng.exponential(9, size=(no, max_steps))).astype(np.int64)
+    steps = reached + (outcome != 2)
+    gaps = np.ceil(rng.exponential(9, size=(no, MAX_STEPS))).astype(np.int64)
     cum = np.concatenate([np.zeros((no, 1), np.int64), gaps.cumsum(axis=1)], axis=1)
-    opp_ids = _ids_by_system("opportunities", np.arange(no), system[o_acc])
-    o_amount_usd = np.round(aov[o_acc] * rng.uniform(2, 6, no), -2)
-    o_product = pick_products(o_acc)
+    opp_ids = _ids_by_system("opportunities", np.arange(no), sim.plan.system[o_acc])
+    amount_usd = np.round(sim.plan.aov[o_acc] * rng.uniform(2, 6, no), -2)
+    product = sim.pick_products(o_acc)
     src = rng.choice(cat.LEAD_SOURCES, size=no)
     camp_idx = np.searchsorted(camp_start, o_t, side="right") - 1
     has_camp = (camp_idx >= 0) & np.isin(src, ["Campaign", "Event", "Web"]) & (rng.random(no) < 0.7)
+    return _Deals(
+        opp_ids,
+        o_acc,
+        o_t,
+        amount_usd,
+        product,
+        src,
+        camp_idx,
+        has_camp,
+        outcome,
+        reached,
+        steps,
+        cum,
+    )
+
+
+def _stage_versions(deals: _Deals, T: int) -> pd.DataFrame:
+    """One row per (deal, stage change) before the end: deal position, stage index, day, step."""
     version_rows = []
-    for k in range(max_steps):
-        m = k <= steps
-        idx = np.flatnonzero(m)
-        stage_i = np.minimum(k, reached[idx])
-        closing = k == steps[idx]
-        closed_stage = np.where(outcome[idx] == 0, 5, 6)
-        stage_i = np.where(closing & (outcome[idx] != 2), closed_stage, stage_i)
-        vt = o_t[idx] + cum[idx, k]
+    for k in range(MAX_STEPS):
+        idx = np.flatnonzero(k <= deals.steps)
+        stage_i = np.minimum(k, deals.reached[idx])
+        closing = k == deals.steps[idx]
+        closed_stage = np.where(deals.outcome[idx] == 0, 5, 6)
+        stage_i = np.where(closing & (deals.outcome[idx] != 2), closed_stage, stage_i)
+        vt = deals.t[idx] + deals.cum[idx, k]
         version_rows.append(pd.DataFrame({"i": idx, "stage_i": stage_i, "_t": vt, "k": k}))
     ov = pd.concat(version_rows, ignore_index=True)
-    ov = ov[ov["_t"] < T].sort_values(["i", "k"]).reset_index(drop=True)
+    return ov[ov["_t"] < T].sort_values(["i", "k"]).reset_index(drop=True)
+
+
+def _opportunities(
+    sim: _Sim, opp_counts: np.ndarray, camp_start: np.ndarray, camp_ids: np.ndarray
+) -> tuple[pd.DataFrame, _Deals]:
+    """Opportunity versions, one row per stage change, plus tombstones and unchanged re-sends."""
+    rng, plan, base, T = sim.rng, sim.plan, sim.base, sim.T
+    deals = _draw_deals(sim, opp_counts, camp_start)
+    ov = _stage_versions(deals, T)
     oi = ov["i"].to_numpy()
+    acc = deals.account[oi]
     stage = np.array(cat.STAGES, dtype=object)[ov["stage_i"].to_numpy()]
     vt = ov["_t"].to_numpy()
     closed = np.isin(stage, ["closed_won", "closed_lost"])
     has_amount = ov["stage_i"].to_numpy() >= 2
-    close_t = np.where(closed, vt, o_t[oi] + 75)
-    opp_cur = currency[o_acc[oi]]
+    close_t = np.where(closed, vt, deals.t[oi] + 75)
+    opp_cur = plan.currency[acc]
     opps = pd.DataFrame(
         {
-            "opportunity_id": opp_ids[oi],
-            "account_id": account_ids[o_acc[oi]],
-            "owner_id": reps["rep_id"].to_numpy()[owner_pos[o_acc[oi]]],
+            "opportunity_id": deals.ids[oi],
+            "account_id": plan.ids[acc],
+            "owner_id": sim.owner_ids(acc),
             "stage": stage,
             "amount": np.where(
                 has_amount,
-                local_amount(o_amount_usd[oi], opp_cur, np.minimum(close_t, T - 1)),
+                sim.local_amount(deals.amount_usd[oi], opp_cur, np.minimum(close_t, T - 1)),
                 np.nan,
             ),
             "currency": opp_cur,
             "probability": np.array([cat.STAGE_PROBABILITY[s] for s in stage], dtype=float),
-            "lead_source": src[oi],
-            "campaign_id": np.where(has_camp[oi], camp_ids[np.clip(camp_idx[oi], 0, None)], None),
-            "product": o_product[oi],
-            "created_at": _ts(base, o_t[oi], (o_t[oi] * 0 + 9 * 60 + (oi * 37) % 480)),
+            "lead_source": deals.source[oi],
+            "campaign_id": np.where(
+                deals.has_camp[oi], camp_ids[np.clip(deals.camp_idx[oi], 0, None)], None
+            ),
+            "product": deals.product[oi],
+            "created_at": _ts(base, deals.t[oi], (deals.t[oi] * 0 + 9 * 60 + (oi * 37) % 480)),
             "close_date": np.where(
                 has_amount | closed, base + close_t.astype("timedelta64[D]"), np.datetime64("NaT")
             ),
             "updated_at": _ts(base, vt, 9 * 60 + (oi * 37) % 480 + ov["k"].to_numpy() * 3),
             "is_deleted": False,
             "_t": vt,
-            "_system": system[o_acc[oi]],
+            "_system": plan.system[acc],
         }
     )
     # Early leads often have no account yet (warning check, not an error).
-    no_acc = (rng.random(no) < 0.04)[oi] & (ov["stage_i"].to_numpy() == 0)
+    no_acc = (rng.random(len(deals.ids)) < 0.04)[oi] & (ov["stage_i"].to_numpy() == 0)
     opps.loc[no_acc, "account_id"] = None
-    # A few deals are deleted later (tombstones), some versions are re-sent unchanged.
+    return _tombstones_and_resends(rng, opps, T), deals
+
+
+def _tombstones_and_resends(rng: np.random.Generator, opps: pd.DataFrame, T: int) -> pd.DataFrame:
+    """A few deals are deleted later (tombstones), some versions are re-sent unchanged."""
     last = opps.groupby("opportunity_id", sort=False).tail(1)
     dele = last[rng.random(len(last)) < 0.02].copy()
     dele["_t"] = dele["_t"] + rng.integers(1, 10, len(dele))
@@ -409,49 +598,56 @@ def build_world(
     opps = pd.concat([opps, dele, resend], ignore_index=True)
     opps = opps[opps["_t"] < T]
     # One row per ID per landing day: a re-send landing with another version is dropped.
-    opps = (
+    return (
         opps.drop_duplicates(["opportunity_id", "_t"], keep="first")
         .sort_values(["_t", "updated_at", "opportunity_id"])
         .reset_index(drop=True)
     )
 
-    # --- orders: Poisson per account-day plus orders from won deals ---
+
+def _orders(
+    sim: _Sim, order_counts: np.ndarray, opps: pd.DataFrame, deals: _Deals
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Orders (Poisson per account-day plus one per won deal) with later refund versions.
+
+    Also returns the completed orders in reporting currency (`day`, `account_id`, `usd`), the
+    revenue targets are planned from: refunded orders never count.
+    """
+    rng, plan, base, T = sim.rng, sim.plan, sim.base, sim.T
     r_acc, r_t = np.nonzero(order_counts)
     cnt = order_counts[r_acc, r_t]
     r_acc, r_t = np.repeat(r_acc, cnt), np.repeat(r_t, cnt)
-    usd = aov[r_acc] * rng.lognormal(0, 0.35, len(r_acc)) * (1 + 0.2 * r_t / T)
+    usd = plan.aov[r_acc] * rng.lognormal(0, 0.35, len(r_acc)) * (1 + 0.2 * r_t / T)
     won = opps[(opps["stage"] == "closed_won") & ~opps["is_deleted"]].drop_duplicates(
         "opportunity_id"
     )
-    won_pos = pd.Index(opp_ids).get_indexer(won["opportunity_id"])
+    won_pos = pd.Index(deals.ids).get_indexer(won["opportunity_id"])
     w_t = won["_t"].to_numpy() + rng.integers(0, 4, len(won))
     ok = w_t < T
-    o_accs = np.concatenate([r_acc, o_acc[won_pos][ok]])
+    o_accs = np.concatenate([r_acc, deals.account[won_pos][ok]])
     o_ts = np.concatenate([r_t, w_t[ok]])
-    o_usd = np.concatenate([usd, o_amount_usd[won_pos][ok]])
+    o_usd = np.concatenate([usd, deals.amount_usd[won_pos][ok]])
     o_opp = np.concatenate(
         [np.full(len(r_acc), None, dtype=object), won["opportunity_id"].to_numpy()[ok]]
     )
-    o_prod = np.concatenate([pick_products(r_acc), won["product"].to_numpy()[ok]])
+    o_prod = np.concatenate([sim.pick_products(r_acc), won["product"].to_numpy()[ok]])
     nord = len(o_accs)
-    order_ids = make_ids("orders", "canonical", np.arange(nord))
     status = rng.choice(
         np.array(["completed", "cancelled", "refunded"], dtype=object),
         size=nord,
         p=[0.9, 0.06, 0.04],
     )
-    first_status = np.where(status == "refunded", "completed", status)
-    o_cur = currency[o_accs]
+    o_cur = plan.currency[o_accs]
     orders = pd.DataFrame(
         {
-            "order_id": order_ids,
-            "account_id": account_ids[o_accs],
+            "order_id": make_ids("orders", "canonical", np.arange(nord)),
+            "account_id": plan.ids[o_accs],
             "order_date": base + o_ts.astype("timedelta64[D]"),
-            "amount": local_amount(o_usd, o_cur, o_ts),
+            "amount": sim.local_amount(o_usd, o_cur, o_ts),
             "currency": o_cur,
             "product": o_prod,
             "quantity": rng.integers(1, 12, nord),
-            "status": first_status,
+            "status": np.where(status == "refunded", "completed", status),
             "opportunity_id": o_opp,
             "updated_at": _ts(base, o_ts, _work_minutes(rng, nord)),
             "is_deleted": False,
@@ -465,14 +661,24 @@ def build_world(
     refunds["updated_at"] = refunds["updated_at"] + lag.astype("timedelta64[D]")
     refunds["status"] = "refunded"
     orders = pd.concat([orders, refunds[refunds["_t"] < T]], ignore_index=True)
+    completed = status == "completed"
+    plan_rows = pd.DataFrame(
+        {"day": o_ts[completed], "account_id": plan.ids[o_accs[completed]], "usd": o_usd[completed]}
+    )
+    return orders, plan_rows
 
-    # --- activities: background touches plus one per deal stage change ---
+
+def _activities(
+    sim: _Sim, act_counts: np.ndarray, opps: pd.DataFrame, contacts: _ContactIndex
+) -> pd.DataFrame:
+    """Background touches per account-day plus one activity per deal stage change."""
+    rng, plan = sim.rng, sim.plan
     a_acc, a_t = np.nonzero(act_counts)
     cnt = act_counts[a_acc, a_t]
     a_acc, a_t = np.repeat(a_acc, cnt), np.repeat(a_t, cnt)
     deal_rows = opps.drop_duplicates(["opportunity_id", "updated_at"])
     deal_rows = deal_rows[deal_rows["account_id"].notna() & ~deal_rows["is_deleted"]]
-    d_acc = pd.Index(account_ids).get_indexer(deal_rows["account_id"])
+    d_acc = pd.Index(plan.ids).get_indexer(deal_rows["account_id"])
     acts_acc = np.concatenate([a_acc, d_acc])
     acts_t = np.concatenate([a_t, deal_rows["_t"].to_numpy()])
     na = len(acts_acc)
@@ -485,30 +691,21 @@ def build_world(
         [rng.integers(3, 40, na), rng.integers(25, 60, na), rng.integers(45, 90, na)],
         0,
     )
-    contact_idx = first_contact[acts_acc] + rng.integers(0, 1 << 30, na) % per_acc[acts_acc]
-    all_contact_ids = _ids_by_system("contacts", np.arange(len(c_acc)), system[c_acc])
-    a_contact = all_contact_ids[contact_idx]
-    contact_ok = c_t[contact_idx] <= acts_t
-    occurred = _ts(base, acts_t, _work_minutes(rng, na))
-    a_sys = system[acts_acc]
-    act_ids = _ids_by_system("activities", np.arange(na), a_sys)
-    is_event = np.isin(a_type, ["meeting", "demo"])
-    sf = a_sys == "salesforce"
-    act_ids[sf & is_event] = make_ids(
-        "activities", "salesforce", np.flatnonzero(sf & is_event), sf_prefix="00U"
+    contact_idx = (
+        contacts.first[acts_acc] + rng.integers(0, 1 << 30, na) % contacts.per_account[acts_acc]
     )
-    act_ids[sf & ~is_event] = make_ids(
-        "activities", "salesforce", np.flatnonzero(sf & ~is_event), sf_prefix="00T"
-    )
+    contact_ok = contacts.created_t[contact_idx] <= acts_t
+    occurred = _ts(sim.base, acts_t, _work_minutes(rng, na))
+    a_sys = plan.system[acts_acc]
     activities = pd.DataFrame(
         {
-            "activity_id": act_ids,
-            "account_id": account_ids[acts_acc],
-            "contact_id": np.where(contact_ok, a_contact, None),
+            "activity_id": _activity_ids(a_sys, a_type),
+            "account_id": plan.ids[acts_acc],
+            "contact_id": np.where(contact_ok, contacts.ids[contact_idx], None),
             "opportunity_id": np.concatenate(
                 [np.full(len(a_acc), None, dtype=object), deal_rows["opportunity_id"].to_numpy()]
             ),
-            "owner_id": reps["rep_id"].to_numpy()[owner_pos[acts_acc]],
+            "owner_id": sim.owner_ids(acts_acc),
             "activity_type": a_type,
             "occurred_at": occurred,
             "duration_minutes": np.where(
@@ -524,56 +721,48 @@ def build_world(
     activities["duration_minutes"] = (
         activities["duration_minutes"].astype("Int64").where(activities["duration_minutes"] >= 0)
     )
+    return activities
 
-    # --- targets: monthly per rep, region and company, from the expected revenue ---
-    world.frames.update(
-        reps=reps.drop(columns=["role", "manager_pos", "key"]).rename(
-            columns={"system": "_system"}
-        ),
-        accounts=accounts_df,
-        contacts=contacts,
-        campaigns=campaigns,
-        opportunities=opps,
-        orders=orders,
-        activities=activities,
-        fx_rates=fx,
+
+def _activity_ids(systems: np.ndarray, a_type: np.ndarray) -> np.ndarray:
+    """Per-system IDs; Salesforce splits activities into Events (00U) and Tasks (00T)."""
+    ids = _ids_by_system("activities", np.arange(len(systems)), systems)
+    is_event = np.isin(a_type, ["meeting", "demo"])
+    sf = systems == "salesforce"
+    ids[sf & is_event] = make_ids(
+        "activities", "salesforce", np.flatnonzero(sf & is_event), sf_prefix="00U"
     )
-    # Targets are planned from the revenue the pipeline will report: completed orders (refunded
-    # ones never count) in reporting currency.
-    completed = status == "completed"
-    plan = pd.DataFrame(
-        {
-            "day": o_ts[completed],
-            "account_id": account_ids[o_accs[completed]],
-            "usd": o_usd[completed],
-        }
+    ids[sf & ~is_event] = make_ids(
+        "activities", "salesforce", np.flatnonzero(sf & ~is_event), sf_prefix="00T"
     )
-    world.frames["targets"] = _targets(world, plan, acc, rng)
-    world.truth = pd.DataFrame(
+    return ids
+
+
+def _truth(world: World, plan: _AccountPlan, acc: pd.DataFrame) -> pd.DataFrame:
+    """The planted truth per account (archetype, churn date, rates), sorted by account ID."""
+    T = world.n_days
+    never = np.iinfo(np.int64).max
+    return pd.DataFrame(
         {
-            "account_id": account_ids,
-            "archetype": np.array(names, dtype=object)[arche_idx],
+            "account_id": plan.ids,
+            "archetype": np.array(plan.archetypes, dtype=object)[plan.arche_idx],
             "churn_date": [
-                world.day(c).isoformat()
-                if c < T + cat.CHURN_WINDOW_DAYS and c != np.iinfo(np.int64).max
-                else None
-                for c in churn_t
+                world.day(c).isoformat() if c < T + cat.CHURN_WINDOW_DAYS and c != never else None
+                for c in plan.churn_t
             ],
-            "is_churner": at_risk,
+            "is_churner": plan.at_risk,
             # churn_date may lie after the last landing day (declining, not yet churned).
-            "churned_in_range": churn_t < T,
-            "region": region,
-            "country": country,
+            "churned_in_range": plan.churn_t < T,
+            "region": plan.region,
+            "country": plan.country,
             "owner_id": acc["owner_id"].to_numpy(),
-            "created_date": [world.day(c).isoformat() for c in created_t],
-            "orders_per_day": np.round(order_rate * acc_factor, 4),
-            "order_value_usd": aov,
-            "activities_per_day": act_rate,
-            "system": system,
+            "created_date": [world.day(c).isoformat() for c in plan.created_t],
+            "orders_per_day": np.round(plan.order_rate * plan.acc_factor, 4),
+            "order_value_usd": plan.aov,
+            "activities_per_day": plan.act_rate,
+            "system": plan.system,
         }
     ).sort_values("account_id", kind="stable")
-    world.systems = {s: s for s in np.unique(system)}
-    return world
 
 
 def _targets(
