@@ -286,11 +286,8 @@ def test_funnel_monotone_and_additive(snap):
 
 
 @pytest.mark.slow
-def test_two_year_summary_builds_in_seconds():
-    import time
-
+def test_two_year_summary_has_a_row_per_day():
+    # How fast this is belongs in benchmarks/, not in an assertion (no test asserts a timing).
     big = synthetic_snapshot()  # 730 days, 1,000 accounts, 15 reps, 6 products
-    started = time.perf_counter()
     out = build_kpi_summary(big, tz="Europe/Berlin")
-    assert time.perf_counter() - started < 10.0  # ~1.5 s here
     assert out["period_start"].nunique() == 730

@@ -3,8 +3,6 @@ and D's output does not depend on workers or on the order cache."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -21,13 +19,12 @@ from tests.unit.model_fixtures import AS_OF, forecast_world
 def inline_run():
     snap = forecast_world()
     cache: dict[str, str] = {}
-    started = time.perf_counter()
     out = build_sales_forecast(snap, max_workers=1, order_cache=cache)
-    return snap, cache, out, time.perf_counter() - started
+    return snap, cache, out
 
 
 def test_model_beats_seasonal_naive_on_trend_plus_weekly_seasonality(inline_run):
-    _, _, out, _ = inline_run
+    _, _, out = inline_run
     bt = out.tables["forecast_backtest"].set_index(["level", "key"])
     total = bt.loc[("total", "total")]
     assert total["model"].startswith("ARIMA(") and total["model"].endswith(")[7]")
@@ -45,7 +42,7 @@ def test_model_beats_seasonal_naive_on_trend_plus_weekly_seasonality(inline_run)
 
 
 def test_forecast_shape_intervals_and_schema(inline_run):
-    _, _, out, _ = inline_run
+    _, _, out = inline_run
     forecast = out.tables["sales_forecast"]
     SCHEMAS["sales_forecast"].validate(forecast)
     SCHEMAS["forecast_backtest"].validate(out.tables["forecast_backtest"])
@@ -63,18 +60,11 @@ def test_forecast_shape_intervals_and_schema(inline_run):
 
 
 def test_workers_and_cache_do_not_change_the_output(inline_run):
-    snap, cache, out, _ = inline_run
+    snap, cache, out = inline_run
     assert cache and all(k.count("|") == 3 for k in cache)
     again = build_sales_forecast(snap, max_workers=2, order_cache=dict(cache))
     for name in ("sales_forecast", "forecast_backtest"):
         pdt.assert_frame_equal(out.tables[name], again.tables[name])
-
-
-def test_time_budget(inline_run):
-    *_, seconds = inline_run
-    # 7 series inline; the demo budget is ~8 s for ~10 series on 2 workers. Generous here
-    # because CI boxes are shared; the metadata reports the real numbers.
-    assert seconds < 40
 
 
 def _orders(rows):
