@@ -20,6 +20,7 @@ class FileRecord:
     rows_duplicate: int
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     status: str = "ok"
+    """the `ingest_audit` status the contract expects for the file: ok or blocked."""
     file_error: str | None = None
     encoding: str | None = None
 

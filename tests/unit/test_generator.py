@@ -249,7 +249,9 @@ def test_manifest_object_and_json_agree(tmp_path: Path) -> None:
 def test_a_seed_always_gives_the_same_files(tmp_path: Path) -> None:
     """Pins every file's hash for one small mixed zone with file errors, across processes and
     commits (the in-process comparison above cannot see hash-seed or refactoring drift)."""
-    generate(tmp_path, seed=7, fmt="mixed", file_errors=True, **{**SMALL, "days": 9})
+    generate(tmp_path / "zone", seed=7, fmt="mixed", file_errors=True, **{**SMALL, "days": 9})
     assert_matches_snapshot(
-        _digest(tmp_path), SNAPSHOTS / "generated_zone_seed7.json", "tests/unit/test_generator.py"
+        _digest(tmp_path / "zone"),
+        SNAPSHOTS / "generated_zone_seed7.json",
+        "tests/unit/test_generator.py",
     )

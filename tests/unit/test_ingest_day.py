@@ -18,7 +18,10 @@ from assets.ingest.day import (
     ingest_day,
     snapshot_tombstones,
 )
+from sales_pipeline.core import warehouse
 from sales_pipeline.core.config import Settings, load_settings
+from sales_pipeline.core.resources import PipelineSettings
+from sales_pipeline.definitions import build_defs
 from schemas import TABLES, conform
 
 DAY = date(2024, 3, 4)
@@ -380,12 +383,30 @@ def test_snapshot_deletes_records_absent_from_the_days_file(tmp_path: Path) -> N
     assert audit_row(result, f"{FOLDER}/accounts.csv")["rows_read"] == 2
 
 
-def test_delta_mode_never_deletes(tmp_path: Path) -> None:
-    """Only snapshot entities get `alive` state (the asset fills it from load_mode)."""
-    assert make_settings(tmp_path).entity("accounts").load_mode == "delta"
-    assert make_settings(tmp_path, SNAPSHOT).entity("accounts").load_mode == "snapshot"
-    result = run(tmp_path, {"accounts.csv": "account_id,account_name\nA1,Acme\n"})
-    assert not result.clean["accounts"]["is_deleted"].any()
+@pytest.mark.parametrize("mode", ["delta", "snapshot"])
+def test_load_mode_decides_whether_records_absent_today_are_deleted(
+    tmp_path: Path, mode: str
+) -> None:
+    """Through the ingest job, with yesterday's live records in the warehouse: only an entity in
+    snapshot mode gets its prior state, so only there is an absent record tombstoned."""
+    root = tmp_path / "wh"
+    yesterday = date.fromordinal(DAY.toordinal() - 1)
+    warehouse.write_partition(
+        root, "accounts", yesterday, alive_accounts(["A1", "A2", "A3", "A4", "A5"])
+    )
+    text = "account_id,account_name\nA1,Acme\nA2,Beta\nA3,Gamma\nA4,Delta\nA6,New\n"
+    land(tmp_path, {"accounts.csv": text})
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text(SNAPSHOT if mode == "snapshot" else "", encoding="utf-8")
+    settings = PipelineSettings(
+        landing=str(tmp_path / "landing"), warehouse=str(root), settings_file=str(settings_file)
+    )
+    assert settings.resolve().entity("accounts").load_mode == mode
+    job = build_defs(settings=settings).resolve_job_def("ingest_job")
+    assert job.execute_in_process(partition_key=FOLDER, raise_on_error=False).success
+    a = warehouse.read_partition(root, "accounts", DAY)
+    assert a.loc[a["is_deleted"], "account_id"].tolist() == (["A5"] if mode == "snapshot" else [])
+    assert sorted(a.loc[~a["is_deleted"], "account_id"]) == ["A1", "A2", "A3", "A4", "A6"]
 
 
 def test_snapshot_keeps_records_sent_with_a_bad_value(tmp_path: Path) -> None:
