@@ -109,15 +109,54 @@ def test_a_raising_fit_falls_back_and_never_fails(monkeypatch, error):
     assert out.metadata["fallbacks"] == 7
 
 
-def test_order_is_chosen_on_the_monday_with_data_up_to_it():
-    snap = forecast_world(days=200)
-    d = pd.Timestamp(AS_OF)  # a Monday
-    assert d.day_of_week == 0 and fc.monday_on_or_before(d + pd.Timedelta(days=3)) == d
-    history = fc.daily_series(snap)[("total", "total")]
-    key = fc.cache_key("total", "total", d, history)
-    # Data after the Monday does not change the key (so not the chosen order either).
-    later = pd.concat([history, pd.Series([5.0], index=[d + pd.Timedelta(days=1)])])
-    assert fc.cache_key("total", "total", d, later) == key
+def _later(snap, days: int):
+    """The snapshot `days` later: the last weeks' orders repeated one week on, as of AS_OF+days."""
+    d = pd.Timestamp(AS_OF)
+    orders = snap.orders
+    recent = orders[orders["order_date"] > d - pd.Timedelta(days=7)]
+    extra = recent.assign(
+        order_id=[f"later{i}" for i in range(len(recent))],
+        order_date=recent["order_date"] + pd.Timedelta(days=7),
+        amount=recent["amount"] * 1.5,
+    )
+    extra = extra[extra["order_date"] <= d + pd.Timedelta(days=days)]
+    as_of = (d + pd.Timedelta(days=days)).date()
+    return make_snapshot(
+        as_of, accounts=snap.accounts, orders=pd.concat([orders, extra], ignore_index=True)
+    )
+
+
+def _models(out) -> dict[tuple[str, str], str]:
+    bt = out.tables["forecast_backtest"]
+    return dict(zip(zip(bt["level"], bt["key"], strict=True), bt["model"], strict=True))
+
+
+@pytest.mark.slow
+def test_orders_are_selected_on_the_monday_and_reused_until_the_next(inline_run):
+    """The Monday's choice (held in the order cache) is what Tuesday..Sunday use, even with
+    new data; the next Monday selects again on data up to it."""
+    snap, cache, out = inline_run
+    assert pd.Timestamp(AS_OF).day_of_week == 0
+    monday = _models(out)
+    assert all(m.startswith("ARIMA(") for m in monday.values())
+    # Poison every cached choice with a grid order the Monday did not pick: if a later day of
+    # the week re-selected instead of reusing the Monday's order, it would not come out.
+    names = [fc.model_name(*o) for o in fc.ORDER_GRID]
+    poison = next(n for n in names if n not in set(monday.values()))
+    poisoned = dict.fromkeys(cache, poison)
+
+    for days in (1, 6):  # Tuesday and Sunday, with orders after the Monday
+        later = build_sales_forecast(
+            _later(snap, days), max_workers=1, horizon=14, order_cache=poisoned
+        )
+        assert set(_models(later).values()) == {poison}, days
+        assert set(poisoned) == set(cache)  # nothing new to remember within the week
+
+    next_monday = _later(snap, 7)
+    reselected = build_sales_forecast(next_monday, max_workers=1, horizon=14, order_cache=poisoned)
+    assert len(poisoned) == 2 * len(cache)  # one new choice per series
+    fresh = build_sales_forecast(next_monday, max_workers=1, horizon=14)
+    assert _models(reselected) == _models(fresh)
 
 
 def test_no_revenue_gives_empty_tables():
