@@ -22,7 +22,12 @@ def instance():
 
 def _tick(defs: dg.Definitions, at: datetime, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
     schedule = defs.resolve_schedule_def("nightly")
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=at,
+        resources={"settings": defs.resources["settings"]},
+        repository_def=defs.get_repository_def(),
+    )
     result = schedule.evaluate_tick(context)
     assert result.skip_message is None, result.skip_message
     return list(result.run_requests or [])
