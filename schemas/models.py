@@ -92,6 +92,61 @@ FORECAST_BACKTEST = Table(
     primary_key=("level", "key"),
 )
 
+CUSTOMER_CLV = Table(
+    "customer_clv",
+    "One row per account with a completed order as of D: BG/NBD + Gamma-Gamma lifetime value.",
+    (
+        Col("account_id", "string", False),
+        Col(
+            "frequency",
+            "int64",
+            False,
+            "repeat purchase days (distinct days with a completed order, minus 1)",
+        ),
+        Col("recency_days", "float64", False, "days from the first to the last purchase day"),
+        Col("tenure_days", "float64", False, "the models' T: days from the first purchase to D"),
+        Col("avg_repeat_spend", "float64", description="mean value of the repeat purchase days"),
+        Col(
+            "p_alive", "float64", description="BG/NBD probability of being alive at D", checks=_PROB
+        ),
+        Col(
+            "expected_purchases", "float64", description="BG/NBD expected purchases in the horizon"
+        ),
+        Col("expected_spend", "float64", description="Gamma-Gamma expected value per purchase"),
+        Col("clv", "float64", description="discounted expected value of the horizon's purchases"),
+        Col("horizon_days", "int64", False),
+        Col("model", "string", False, "models behind the values, e.g. bgnbd+gamma_gamma"),
+    ),
+    primary_key=("account_id",),
+)
+
+CLV_MODEL_REPORT = Table(
+    "clv_model_report",
+    "Fitted BG/NBD (time in weeks) and Gamma-Gamma parameters, one row per model.",
+    (
+        Col("model", "string", False, "bgnbd | gamma_gamma"),
+        Col("r", "float64", description="BG/NBD: shape of the purchase-rate gamma"),
+        Col("alpha", "float64", description="BG/NBD: scale of the purchase-rate gamma, in weeks"),
+        Col("a", "float64", description="BG/NBD: dropout beta a"),
+        Col("b", "float64", description="BG/NBD: dropout beta b"),
+        Col("p", "float64", description="Gamma-Gamma: shape of a transaction's value"),
+        Col("q", "float64", description="Gamma-Gamma: shape of the value-scale gamma"),
+        Col("v", "float64", description="Gamma-Gamma: scale of the value-scale gamma (money)"),
+        Col("log_likelihood", "float64", False),
+        Col("n", "int64", False, "customers the model was fitted on"),
+        Col("converged", "bool", False),
+        Col(
+            "spend_frequency_corr",
+            "float64",
+            description="Gamma-Gamma only: correlation of frequency and mean spend (assumed ~0)",
+        ),
+        Col("horizon_days", "int64", False),
+        Col("discount_rate", "float64", False, "annual"),
+        Col("trained_at", "timestamp", False),
+    ),
+    primary_key=("model",),
+)
+
 CHURN_SCORES = Table(
     "churn_scores",
     "Churn probability per active account (completed order in the last 180 days).",
@@ -129,6 +184,8 @@ CHURN_MODEL_REPORT = Table(
 
 MODEL_TABLES: tuple[Table, ...] = (
     CUSTOMER_SEGMENTS,
+    CUSTOMER_CLV,
+    CLV_MODEL_REPORT,
     CUSTOMER_PROPENSITY,
     PROPENSITY_MODEL_REPORT,
     SALES_FORECAST,

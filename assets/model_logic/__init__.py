@@ -10,12 +10,14 @@ from __future__ import annotations
 from assets.model_logic.churn import build_churn
 from assets.model_logic.forecasts import build_sales_forecast
 from assets.model_logic.output import ModelOutput
+from assets.model_logic.probabilistic_clv import build_customer_clv
 from assets.model_logic.propensity import build_propensity
 from assets.model_logic.segments import build_customer_segments
 
 __all__ = [
     "ModelOutput",
     "build_churn",
+    "build_customer_clv",
     "build_customer_segments",
     "build_propensity",
     "build_sales_forecast",

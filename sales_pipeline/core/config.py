@@ -64,6 +64,9 @@ class Thresholds:
     forecast_horizon: int = 90
     segments_k_min: int = 3
     segments_k_max: int = 8
+    clv_horizon_days: int = 365
+    clv_discount_rate: float = 0.10
+    """Annual, compounded to each 30-day step of the CLV horizon."""
 
 
 @dataclass(frozen=True)

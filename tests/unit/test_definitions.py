@@ -36,7 +36,7 @@ EXPECTED_GROUPS = {
         )
     }
     | {"opportunity_history"},
-    "segments": {"customer_segments"},
+    "segments": {"customer_segments", "customer_clv", "clv_model_report"},
     "forecasts": {"sales_forecast", "forecast_backtest"},
     "churn": {
         "churn_scores",
