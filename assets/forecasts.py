@@ -1,4 +1,5 @@
-"""Forecasts layer: SARIMAX daily revenue forecasts per level/key with a rolling-origin backtest."""
+"""Forecasts layer: coherent daily revenue forecasts per level/key, the model (ARIMA, ETS, seasonal
+naive) chosen per series by a rolling backtest."""
 
 import dagster as dg
 
@@ -12,10 +13,10 @@ GROUP = "forecasts"
 
 
 def _forecast(snap: Snapshot, config: Settings) -> ModelOutput:
-    # Chosen orders are memoised per (series, Monday, data hash); the memo changes speed only.
-    cache = JsonCache(config.warehouse, "forecast_orders")
+    # Model selections are memoised per (series, Monday, data hash); the memo changes speed only.
+    cache = JsonCache(config.warehouse, "forecast_selection")
     result = build_sales_forecast(
-        snap, horizon=config.thresholds.forecast_horizon, tz=config.timezone, order_cache=cache
+        snap, horizon=config.thresholds.forecast_horizon, tz=config.timezone, selection_cache=cache
     )
     cache.save()
     return result
@@ -28,7 +29,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             name="forecasts",
             group=GROUP,
             tables=("sales_forecast", "forecast_backtest"),
-            description="Daily revenue forecast (total, region, product) with 80/95% intervals, and its backtest.",
+            description="Coherent daily revenue forecast (total, region, product) with 80/95% intervals, and its backtest.",
             run=_forecast,
         )
     ]

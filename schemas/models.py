@@ -78,16 +78,23 @@ SALES_FORECAST = Table(
 
 FORECAST_BACKTEST = Table(
     "forecast_backtest",
-    "Rolling-origin backtest of the forecast model vs the seasonal naive baseline.",
+    "Rolling-origin backtest of the chosen forecast model vs the seasonal naive baseline, and the"
+    " MASE of every candidate in the selection (on the Monday on or before D).",
     (
         Col("level", "string", False),
         Col("key", "string", False),
-        Col("model", "string", False),
-        Col("mase", "float64"),
-        Col("smape", "float64"),
-        Col("baseline_mase", "float64"),
+        Col("model", "string", False, "the model shipped in sales_forecast"),
+        Col("mase", "float64", description="chosen model, folds D-90, D-60, D-30"),
+        Col("smape", "float64", description="chosen model, percent"),
+        Col("baseline_mase", "float64", description="seasonal naive (lag 7), same folds"),
         Col("baseline_smape", "float64"),
         Col("n_test", "int64", False),
+        Col("coverage_80", "float64", description="share of fold actuals inside the 80% interval"),
+        Col("coverage_95", "float64", description="share of fold actuals inside the 95% interval"),
+        Col("arima_order", "string", description="the ARIMA candidate (lowest AIC on the grid)"),
+        Col("selection_mase_arima", "float64", description="selection backtest, ARIMA candidate"),
+        Col("selection_mase_ets", "float64", description="selection backtest, ETS(A,Ad,A)[7]"),
+        Col("selection_mase_naive", "float64", description="selection backtest, seasonal naive"),
     ),
     primary_key=("level", "key"),
 )
