@@ -214,6 +214,11 @@ def forecast_series(task: SeriesTask) -> SeriesResult:
     metrics = (selection or {}).get("metrics", {}).get(_slot(model))
     if metrics is None:  # no selection (short, all zero): the naive's own backtest
         metrics, _ = backtest(y[: task.monday_len][-SELECTION_WINDOW:], NAIVE)
+    if not np.isfinite(metrics["mse"]):
+        # No fold to measure the error on: the naive's own one-step variance stands in as the
+        # reconciliation weight (0 for a perfectly repeating week, which then stays as it is).
+        diffs = fit_y[SEASON:] - fit_y[:-SEASON] if len(fit_y) > SEASON else np.zeros(1)
+        metrics = {**metrics, "mse": float(np.mean(diffs**2))}
     return SeriesResult(
         level=task.level,
         key=task.key,
