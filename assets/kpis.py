@@ -41,6 +41,7 @@ def _thresholds(config) -> AlertThresholds:
         churn_high_share_max=t.churn_high_share_max,
         min_closed_deals=t.min_closed_deals,
         max_quarantine_share=config.max_quarantine,
+        attainment_streak_max_age_months=t.attainment_streak_max_age_months,
     )
 
 

@@ -40,7 +40,12 @@ KPI_SUMMARY = Table(
         Col("opportunities_won", "int64", False),
         Col("opportunities_lost", "int64", False),
         Col("won_amount", "float64", False),
-        Col("win_rate", "float64", description="won / (won + lost), by count"),
+        Col("win_rate", "float64", description="won / (won + lost), by count (the contract's)"),
+        Col(
+            "win_rate_amount",
+            "float64",
+            description="won_amount / (won + lost amount), by amount (dbt_salesforce's win percent)",
+        ),
         Col(
             "avg_sales_cycle_days",
             "float64",

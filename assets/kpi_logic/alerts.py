@@ -6,7 +6,10 @@ Rules (contract "Alerts", thresholds from `AlertThresholds`):
 - attainment_low (warning): completed months only (the month's last day <= D), overall / region /
   owner rows that have a target; a month qualifies when it and the previous
   `attainment_months - 1` calendar months all have attainment < `attainment_min`. One alert per
-  dimension value, dated at its latest qualifying month; value = that month's attainment.
+  dimension value, dated at its latest qualifying month; value = that month's attainment. By
+  default only streaks still running (their latest month is the latest completed month) alert;
+  `attainment_streak_max_age_months` > 0 also reports streaks that ended at most that many months
+  before, and the message says how long ago they ended.
 - win_rate_low (warning) and sales_cycle_long (warning): live deals with close_date in
   [D-89, D] (current stage), for overall / region / owner values where at least
   `min_closed_deals` deals closed (won + lost); period_start = D-89 (the window's first day).
@@ -16,7 +19,9 @@ Rules (contract "Alerts", thresholds from `AlertThresholds`):
 - data_quality (critical): every file of `audit` landed on or before D whose status is `blocked`
   or whose quarantine share rows_quarantined / (rows_read - rows_duplicate) is above
   `max_quarantine_share`; dimension `file`, dimension_value = source_file, period_start = landing
-  day, value = the share (null when nothing was read).
+  day, value = the share (null when nothing was read). A file blocked as a whole (unreadable,
+  missing column, broken archive) names its file-level reason (the audit's message) rather than
+  a row count.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ class AlertThresholds:
     churn_high_share_max: float = 0.2
     min_closed_deals: int = 10
     max_quarantine_share: float = 0.05
+    attainment_streak_max_age_months: int = 0
+    """0: only streaks still running in the latest completed month alert."""
 
 
 def _frame(
@@ -92,7 +99,23 @@ def attainment_alerts(
     latest = hits.sort_values("period_start").drop_duplicates(
         ["dimension", "dimension_value"], keep="last"
     )
+    last_completed = next_month - pd.DateOffset(months=1)
+    age = (last_completed.year * 12 + last_completed.month) - (
+        latest["period_start"].dt.year * 12 + latest["period_start"].dt.month
+    )
+    latest = latest[(age <= t.attainment_streak_max_age_months).to_numpy()]
+    age = age[age <= t.attainment_streak_max_age_months]
+    if latest.empty:
+        return pd.DataFrame()
     latest = latest.assign(value=latest["attainment"])
+    status = pd.Series(
+        np.where(
+            age == 0,
+            "still running",
+            "ended " + age.astype("str") + np.where(age == 1, " month ago", " months ago"),
+        ),
+        index=latest.index,
+    )
     message = (
         "Attainment "
         + (latest["value"] * 100).round(1).astype("str")
@@ -102,6 +125,9 @@ def attainment_alerts(
         + latest["dimension_label"]
         + f": below {t.attainment_min:.0%} of target for {t.attainment_months}+ consecutive months, latest "
         + latest["period_start"].dt.strftime("%Y-%m")
+        + " ("
+        + status
+        + ")"
     )
     return _frame("attainment_low", WARNING, latest, t.attainment_min, message)
 
@@ -211,8 +237,19 @@ def data_quality_alerts(
             "status": rows["status"].astype("str"),
             "quarantined": rows["rows_quarantined"].astype("int64"),
             "read": rows["rows_read"].astype("int64"),
+            "reason": _file_reason(rows),
         }
     )
+    counts = (
+        rows["quarantined"].astype("str")
+        + " of "
+        + rows["read"].astype("str")
+        + " rows quarantined"
+        + np.where(rows["status"] == "blocked", ", partition blocked", "")
+        + f" (threshold {t.max_quarantine_share:.0%})"
+    )
+    whole_file = rows["reason"].notna()
+    detail = counts.where(~whole_file, "unreadable, partition blocked: " + rows["reason"])
     message = (
         rows["entity"]
         + " file "
@@ -220,14 +257,30 @@ def data_quality_alerts(
         + " landed "
         + rows["period_start"].dt.strftime("%Y-%m-%d")
         + ": "
-        + rows["quarantined"].astype("str")
-        + " of "
-        + rows["read"].astype("str")
-        + " rows quarantined"
-        + np.where(rows["status"] == "blocked", ", partition blocked", "")
-        + f" (threshold {t.max_quarantine_share:.0%})"
+        + detail
     )
     return _frame("data_quality", CRITICAL, rows, t.max_quarantine_share, message)
+
+
+def _file_reason(files: pd.DataFrame) -> pd.Series:
+    """The file-level reason of a file blocked as a whole, else null. Ingest audits such a file
+    with every row quarantined and its reason as the message ('<file>: <reason>'); a file blocked
+    by its quarantine share has a message that counts rows instead."""
+    message = files["message"].astype("object") if "message" in files else None
+    if message is None:
+        return pd.Series(None, index=files.index, dtype="object")
+    whole = (
+        (files["status"] == "blocked")
+        & (files["rows_quarantined"] == files["rows_read"])
+        & ~message.fillna("").str.contains(" rows quarantined (", regex=False)
+        & message.notna()
+    )
+    prefix = files["source_file"].astype("str") + ": "
+    reason = [
+        m[len(p) :] if isinstance(m, str) and m.startswith(p) else m
+        for m, p in zip(message, prefix, strict=True)
+    ]
+    return pd.Series(reason, index=files.index, dtype="object").where(whole.to_numpy())
 
 
 def build_kpi_alerts(

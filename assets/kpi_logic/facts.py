@@ -63,7 +63,7 @@ def created_facts(snap: Snapshot, dims: Dimensions, tz: str) -> pd.DataFrame:
 def closed_facts(snap: Snapshot, dims: Dimensions, tz: str) -> pd.DataFrame:
     """One row per live closed opportunity (current stage), on its close_date.
 
-    Measures: won, lost (0/1), won_cents, cycle_days (won deals only: close_date minus the local
+    Measures: won, lost (0/1), won_cents, lost_cents, cycle_days (won deals only: close_date minus the local
     date of created_at, whole days; null for lost deals).
     """
     opps = snap.opportunities
@@ -73,7 +73,9 @@ def closed_facts(snap: Snapshot, dims: Dimensions, tz: str) -> pd.DataFrame:
     facts["day"] = closed["close_date"].to_numpy()
     facts["won"] = won.astype("int64")
     facts["lost"] = (~won).astype("int64")
-    facts["won_cents"] = to_cents(closed["amount"]).to_numpy() * won
+    cents = to_cents(closed["amount"]).to_numpy()
+    facts["won_cents"] = cents * won
+    facts["lost_cents"] = cents * ~won
     cycle = (closed["close_date"] - local_date(closed["created_at"], tz)).dt.days
     facts["cycle_days"] = cycle.where(won).astype("float64").to_numpy()
     return _until(facts, snap)

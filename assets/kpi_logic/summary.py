@@ -38,7 +38,7 @@ _COUNTS = [
     "opportunities_lost",
     "activities",
 ]
-_CENTS = ["revenue_cents", "won_cents", "pipeline_cents", "weighted_cents"]
+_CENTS = ["revenue_cents", "won_cents", "lost_cents", "pipeline_cents", "weighted_cents"]
 
 
 def _with_period(facts: pd.DataFrame, grain: str) -> pd.DataFrame:
@@ -95,6 +95,7 @@ def _event_metrics(
                     "opportunities_won": ("won", "sum"),
                     "opportunities_lost": ("lost", "sum"),
                     "won_cents": ("won_cents", "sum"),
+                    "lost_cents": ("lost_cents", "sum"),
                     "cycle_days_sum": ("cycle_days", "sum"),
                 },
             ),
@@ -220,6 +221,8 @@ def _finish(grid: pd.DataFrame, calendar: Calendar, dims: Dimensions) -> pd.Data
     out["win_rate"] = ratio(
         out["opportunities_won"], out["opportunities_won"] + out["opportunities_lost"]
     )
+    # By amount, as dbt_salesforce and CRM reports weight it: won / (won + lost) amounts.
+    out["win_rate_amount"] = ratio(out["won_cents"], out["won_cents"] + out["lost_cents"])
     out["avg_sales_cycle_days"] = ratio(out["cycle_days_sum"].fillna(0.0), out["opportunities_won"])
     out["attainment"] = ratio(out["revenue"], out["target_amount"])
 

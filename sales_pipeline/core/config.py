@@ -53,6 +53,8 @@ class Thresholds:
 
     attainment_min: float = 0.8
     attainment_months: int = 3
+    attainment_streak_max_age_months: int = 0
+    """0: attainment_low only for streaks still running in the latest completed month."""
     win_rate_min: float = 0.2
     sales_cycle_max_days: float = 90.0
     churn_high_share_max: float = 0.2

@@ -144,6 +144,13 @@ AUDIT = pd.DataFrame(
         "rows_quarantined": [6, 4, 50, 10, 0],
         "rows_duplicate": [0, 20, 0, 0, 0],
         "status": ["ok", "ok", "blocked", "blocked", "skipped"],
+        "message": [
+            None,
+            None,
+            "2024-05-12/Opportunity.csv: not valid UTF-8, GB18030 or cp1252 (byte offset 17)",
+            None,
+            "skipped: no entity matches notes.txt",
+        ],
     }
 )
 
@@ -172,11 +179,28 @@ def pick(alerts: pd.DataFrame, code: str) -> list[tuple]:
 
 
 def test_attainment_low(alerts):
-    assert pick(alerts, "attainment_low") == [
+    # D = 2024-05-15: April is the latest completed month. R2's streak (Feb-Apr) is still
+    # running; R1's ended in January, so by default it no longer alerts.
+    assert pick(alerts, "attainment_low") == [("owner", "R2", "2024-04-01", 0.5)]
+    assert (alerts.loc[alerts["alert_code"] == "attainment_low", "threshold"] == 0.8).all()
+    message = alerts.loc[alerts["alert_code"] == "attainment_low", "message"].iloc[0]
+    assert message.endswith("latest 2024-04 (still running)")
+
+
+def test_attainment_streaks_that_ended_say_how_long_ago(snap):
+    older = AlertThresholds(attainment_streak_max_age_months=3)
+    out = build_kpi_alerts(snap, SUMMARY, thresholds=older)
+    assert pick(out, "attainment_low") == [
         ("owner", "R1", "2024-01-01", 0.7),
         ("owner", "R2", "2024-04-01", 0.5),
     ]
-    assert (alerts.loc[alerts["alert_code"] == "attainment_low", "threshold"] == 0.8).all()
+    messages = out.loc[out["alert_code"] == "attainment_low", "message"].tolist()
+    assert messages[0].endswith("latest 2024-01 (ended 3 months ago)")
+    assert messages[1].endswith("(still running)")
+    two = AlertThresholds(attainment_streak_max_age_months=2)
+    assert [
+        r[1] for r in pick(build_kpi_alerts(snap, SUMMARY, thresholds=two), "attainment_low")
+    ] == ["R2"]
 
 
 def test_attainment_month_of_d_counts_once_complete():
@@ -226,6 +250,12 @@ def test_data_quality(alerts):
     dq = alerts[alerts["alert_code"] == "data_quality"]
     assert (dq["severity"] == "critical").all() and (dq["threshold"] == 0.05).all()
     assert "blocked" in dq["message"].iloc[1]
+    # an unreadable file names its file-level reason, not "50 of 50 rows quarantined"
+    assert dq["message"].iloc[1] == (
+        "opportunities file 2024-05-12/Opportunity.csv landed 2024-05-12: unreadable, partition "
+        "blocked: not valid UTF-8, GB18030 or cp1252 (byte offset 17)"
+    )
+    assert dq["message"].iloc[0].endswith("6 of 100 rows quarantined (threshold 5%)")
 
 
 def test_thresholds_override(snap):

@@ -364,6 +364,11 @@ def test_opportunities(summary):
         win_rate=0.5,
         avg_sales_cycle_days=26.0,
     )
+    # ... by amount: won 1000 / (1000 won + 300 lost), what dbt_salesforce calls win percent
+    feb = row(summary, "month", "2024-02-01", "overall", "all")
+    assert feb["win_rate_amount"] == pytest.approx(1000.0 / 1300.0)
+    assert row(summary, "month", "2024-03-01", "overall", "all")["win_rate_amount"] == 1.0
+    assert pd.isna(row(summary, "month", "2024-01-01", "overall", "all")["win_rate_amount"])
     # Mar: D6 won 250.50 (cycle 2024-03-05 - 2024-02-01 = 33 days)
     check(
         row(summary, "month", "2024-03-01", "overall", "all"),
