@@ -169,12 +169,14 @@ def test_short_and_all_zero_series_fall_back_to_seasonal_naive():
 
 @pytest.mark.parametrize("error", [np.linalg.LinAlgError("singular"), RuntimeError("boom")])
 def test_a_raising_fit_falls_back_and_never_fails(monkeypatch, error):
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     def broken(self, *args, **kwargs):
         raise error
 
     monkeypatch.setattr(SARIMAX, "fit", broken)
+    monkeypatch.setattr(ETSModel, "fit", broken)
     snap = forecast_world(days=120)
     out = build_sales_forecast(snap, max_workers=1, horizon=10)
     bt = out.tables["forecast_backtest"]

@@ -116,3 +116,17 @@ def test_no_orders_at_all_gives_only_prospects():
     )
     out = build_customer_segments(make_snapshot(date(2025, 6, 30), accounts=accounts))
     assert out.tables["customer_segments"]["segment_id"].tolist() == ["prospect"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_four_planted_behaviour_groups_are_recovered(seed):
+    """An independent data set (order rate, order size, activity rate, dormancy differ): the
+    Calinski-Harabasz k choice finds 4 groups; silhouette chose 3 and merged two active ones."""
+    from tests.unit.planted_groups import planted_groups
+
+    snap, truth = planted_groups(seed=seed)
+    out = build_customer_segments(snap)
+    table = out.tables["customer_segments"].set_index("account_id")
+    ari = adjusted_rand_score(truth.reindex(table.index), table["segment_id"])
+    assert out.metadata["k"] == 4, out.metadata["sizes"]
+    assert ari >= 0.9, (ari, out.metadata["sizes"])
