@@ -1,6 +1,6 @@
 """KPI layer: kpi_summary, kpi_funnel, campaign_roi and kpi_alerts as of D."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -23,6 +23,7 @@ from assets.kpi_logic import (
     kpi_headlines,
     revenue_vs_target_chart,
 )
+from assets.kpi_logic.explain import command_for
 from sales_pipeline.core import warehouse
 from sales_pipeline.core.checks import schema_spec
 from schemas import TABLES
@@ -42,6 +43,18 @@ def _thresholds(config) -> AlertThresholds:
         min_closed_deals=t.min_closed_deals,
         max_quarantine_share=config.max_quarantine,
         attainment_streak_max_age_months=t.attainment_streak_max_age_months,
+        drift_alert_days=t.drift_alert_days,
+    )
+
+
+def _explain_help(day: date) -> str:
+    """How to trace any cell of this partition to its landing rows (shown in the UI)."""
+    return (
+        "Trace any cell to the rows that make it (record, version, fx rate, landing file/row) "
+        "and the exact integer-cent arithmetic:\n\n"
+        f"```\n{command_for(day)}\n```\n\n"
+        "`--grain day|month`, `--dimension overall|region|owner|product|segment`, `--value`, "
+        "`--metric` any kpi_summary metric."
     )
 
 
@@ -73,6 +86,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             {
                 "kpi_summary": {
                     **model_metadata(headlines),
+                    "explain": dg.MetadataValue.md(_explain_help(day)),
                     **write_charts(config, "kpi_summary", day, charts),
                 },
                 "kpi_funnel": write_charts(config, "kpi_funnel", day, funnel_png),
@@ -110,6 +124,13 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             thresholds=_thresholds(config),
             churn_scores=churn_scores,
             audit=audit,
+            drift=warehouse.read_window(
+                config.warehouse,
+                "schema_drift",
+                start=day - timedelta(days=config.thresholds.drift_alert_days - 1),
+                end=day,
+                day_column="_landing_day",
+            ),
         )
         headlines = kpi_headlines(kpi_summary, table, day)
         extra = {

@@ -35,6 +35,8 @@ class Manifest:
     files: list[FileRecord] = field(default_factory=list)
     planted: list[dict] = field(default_factory=list)
     truth: dict = field(default_factory=dict)
+    drift: list[dict] = field(default_factory=list)
+    """Planted schema drift: source_file, entity, drift_kind, column, previous_column."""
 
     def __getitem__(self, key: str):
         """Dict-style access to the JSON form (`manifest["files"]`)."""

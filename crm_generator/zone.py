@@ -16,6 +16,7 @@ import pandas as pd
 
 from crm_generator import catalog as cat
 from crm_generator.dirt import FileRows, plant
+from crm_generator.drift import DriftPlanter
 from crm_generator.file_errors import plant_file_errors
 from crm_generator.ids import PLANTED_KEY_BASE, make_ids
 from crm_generator.manifest import FileRecord, Manifest
@@ -331,8 +332,12 @@ def generate(
     dirty: bool = True,
     file_errors: bool = False,
     currency: str = "USD",
+    drift: bool = False,
 ) -> Manifest:
-    """Write `<out>/<YYYY-MM-DD>/...` for `days` days plus `<out>/_generator/` (manifest, truth)."""
+    """Write `<out>/<YYYY-MM-DD>/...` for `days` days plus `<out>/_generator/` (manifest, truth).
+
+    `drift` plants schema drift (`crm_generator.drift`), recorded in the manifest's `drift` list.
+    """
     if fmt not in ("canonical", "salesforce", "hubspot", "mixed"):
         raise ValueError(f"unknown format {fmt!r}: canonical, salesforce, hubspot or mixed")
     if days < 1:
@@ -359,6 +364,7 @@ def generate(
     style_rng = np.random.default_rng([seed, 1])
     dirt_rng = np.random.default_rng([seed, 2])
     fresh = _FreshIds()
+    planter = DriftPlanter() if drift else None
     manifest = Manifest(
         seed=seed, format=fmt, start=start.isoformat(), days=days, currency=currency
     )
@@ -402,12 +408,14 @@ def generate(
                 lambda s=spec: fresh.make(s.entity, s.system, s.layout_key),
                 dirt_rng,
             )
-            data, encoding = serialise(content, spec.style)
             rel = (
                 f"{day_str}/{spec.zip_name}/{spec.name}"
                 if spec.zip_name
                 else f"{day_str}/{spec.name}"
             )
+            if planter is not None:
+                content = planter.apply(content, lay, spec.entity, d, spec.style.date, rel)
+            data, encoding = serialise(content, spec.style)
             if spec.zip_name:
                 zips.setdefault(spec.zip_name, []).append((spec.name, data))
             else:
@@ -419,6 +427,8 @@ def generate(
             )
         for zip_name, members in zips.items():
             written[f"{day_str}/{zip_name}"] = build_zip(sorted(members))
+    if planter is not None:
+        manifest.drift = planter.records
     if file_errors:
         plant_file_errors(written, manifest, frames, start, days, style_rng)
     manifest.truth = {

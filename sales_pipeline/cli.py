@@ -468,6 +468,45 @@ def _written(root: Path) -> None:
 
 
 @main.command()
+@click.option("--day", "day", required=True, help="as-of day D of the kpi_summary partition")
+@click.option("--grain", default="month", show_default=True, type=click.Choice(["day", "month"]))
+@click.option("--period", required=True, help="period_start of the row (YYYY-MM-DD)")
+@click.option("--dimension", default="overall", show_default=True)
+@click.option("--value", "dimension_value", default="all", show_default=True)
+@click.option("--metric", required=True, help="a kpi_summary metric column, e.g. revenue")
+@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--limit", default=30, show_default=True, help="rows to print")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path))
+def explain(
+    day: str,
+    grain: str,
+    period: str,
+    dimension: str,
+    dimension_value: str,
+    metric: str,
+    warehouse: Path | None,
+    settings_file: Path | None,
+    limit: int,
+    csv_path: Path | None,
+) -> None:
+    """Explain one kpi_summary cell: its rows, their landing rows and the exact arithmetic."""
+    from assets.kpi_logic.explain import Cell
+    from sales_pipeline.explain import run_explain
+
+    try:
+        cell = Cell(grain, _parse_day(period, "--period"), dimension, dimension_value, metric)
+        config = load_settings(_settings_overrides(None, warehouse, settings_file))
+    except (ValueError, SettingsError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    sys.exit(
+        run_explain(
+            config, _parse_day(day, "--day"), cell, limit=limit, csv=csv_path, console=console
+        )
+    )
+
+
+@main.command()
 @click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--port", default=3000, show_default=True, type=int)
 def ui(warehouse: Path | None, port: int) -> None:

@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+from schemas.drift import DRIFT_TABLES
 from schemas.ingest import ENTITIES, ENTITY_TABLES, INGEST_TABLES
 from schemas.kpis import KPI_TABLES
 from schemas.models import MODEL_TABLES
 from schemas.spec import Col, Table, conform, from_arrow, registry, to_arrow
 from schemas.state import OPPORTUNITY_HISTORY, STATE_TABLES, state_table_name
 
-TABLES = registry([*INGEST_TABLES, *STATE_TABLES, OPPORTUNITY_HISTORY, *KPI_TABLES, *MODEL_TABLES])
+TABLES = registry(
+    [*INGEST_TABLES, *DRIFT_TABLES, *STATE_TABLES, OPPORTUNITY_HISTORY, *KPI_TABLES, *MODEL_TABLES]
+)
 SCHEMAS = {name: table.pandera_schema() for name, table in TABLES.items()}
 
 __all__ = [

@@ -13,12 +13,14 @@ from datetime import date, timedelta
 import dagster as dg
 import pandas as pd
 
+from assets.drift.gate import append_history, check_day
 from assets.ingest.day import DayResult, LandingFolderMissing, PriorState, ingest_day
 from assets.state_logic import LANDING_DAY, apply_upsert
 from sales_pipeline.core import warehouse
 from sales_pipeline.core.checks import (
     QUARANTINE_SHARE,
     ROWS_BALANCE,
+    SCHEMA_DRIFT,
     SCHEMA_VALID,
     pandera_check_result,
 )
@@ -31,6 +33,7 @@ from schemas import ENTITIES, TABLES
 OWNERS = ["team:data-engineering"]
 INGEST_GROUP = "ingest"
 CLEAN_GROUP = "clean"
+INGEST_TABLES = ("quarantine", "ingest_audit", "schema_profile", "schema_drift")
 
 
 def _check_specs() -> list[dg.AssetCheckSpec]:
@@ -44,7 +47,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             SCHEMA_VALID, asset=name, blocking=True, description="rows match the pandera schema"
         )
-        for name in (*ENTITIES, "quarantine", "ingest_audit")
+        for name in (*ENTITIES, *INGEST_TABLES)
     ]
     specs += [
         dg.AssetCheckSpec(
@@ -58,6 +61,12 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             asset="ingest_audit",
             blocking=True,
             description="rows_read = clean + quarantined + duplicate for every file",
+        ),
+        dg.AssetCheckSpec(
+            SCHEMA_DRIFT,
+            asset="schema_drift",
+            description="no file's header or column profile drifted from the last good files "
+            "of its source (a warning unless the settings make the kind blocking)",
         ),
     ]
     return specs
@@ -75,7 +84,7 @@ def _outs() -> dict[str, dg.AssetOut]:
         )
         for entity in ENTITIES
     }
-    for name in ("quarantine", "ingest_audit"):
+    for name in INGEST_TABLES:
         outs[name] = dg.AssetOut(
             group_name=INGEST_GROUP,
             description=TABLES[name].description + " Partition = landing day.",
@@ -123,18 +132,30 @@ class RangeDayFailed(dg.Failure):
         )
 
 
+def load_prior_profiles(config: Settings, day: date) -> pd.DataFrame:
+    """Column profiles of every file landed before `day` (the schema-drift baselines)."""
+    return warehouse.read_window(
+        config.warehouse, "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY
+    )
+
+
 def ingest_days(config: Settings, days: list[date]) -> list[DayResult]:
     """Ingest consecutive days in order. Earlier days of the run are not in the warehouse yet,
-    so the records cleaning needs from them are carried in memory."""
+    so the records cleaning needs from them (and their column profiles) are carried in memory."""
+    profiles = load_prior_profiles(config, days[0])
     if len(days) == 1:
-        return [ingest_day(days[0], config, load_prior_state(config, days[0]))]
+        result = ingest_day(days[0], config, load_prior_state(config, days[0]))
+        return [check_day(result, profiles, config.drift_block)]
     records = load_prior_records(config, days[0])
     results = []
     for day in days:
         try:
-            result = ingest_day(day, config, prior_state(records))
+            result = check_day(
+                ingest_day(day, config, prior_state(records)), profiles, config.drift_block
+            )
         except LandingFolderMissing as exc:
             raise RangeDayFailed(day, str(exc)) from exc
+        profiles = append_history(profiles, result)
         if result.blocked:
             reasons = "; ".join(r for rs in result.blocked.values() for r in rs)
             raise RangeDayFailed(day, reasons)
@@ -193,6 +214,53 @@ def _balance_check(audit: pd.DataFrame) -> dg.AssetCheckResult:
             "unbalanced_files": dg.MetadataValue.json(unbalanced),
         },
     )
+
+
+def drift_check(drift: pd.DataFrame) -> dg.AssetCheckResult:
+    """Fails on any drift: a warning, an error where a kind blocks (its entity is withheld)."""
+    blocking = bool(drift["blocking"].fillna(False).any())
+    shown = drift[["source_file", "drift_kind", "column", "blocking", "detail"]].head(50)
+    return dg.AssetCheckResult(
+        asset_key="schema_drift",
+        check_name=SCHEMA_DRIFT,
+        passed=drift.empty,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "drifts": dg.MetadataValue.int(len(drift)),
+            "blocking": dg.MetadataValue.int(int(drift["blocking"].fillna(False).sum())),
+            "drift": dg.MetadataValue.md(
+                shown.to_markdown(index=False) if len(shown) else "_none_"
+            ),
+        },
+        description="; ".join(drift["detail"].head(5)) or None,
+    )
+
+
+def _drift_outputs(results: list[DayResult], value):
+    """schema_profile, schema_drift (with its check) for the run's days."""
+    profiles = pd.concat([r.profiles for r in results], ignore_index=True)
+    drift = pd.concat([r.drift for r in results], ignore_index=True)
+    yield dg.Output(
+        value([r.profiles for r in results]),
+        output_name="schema_profile",
+        metadata={
+            **table_metadata(profiles, "schema_profile", with_preview=False),
+            "files": dg.MetadataValue.int(int(profiles["source_file"].nunique())),
+        },
+    )
+    yield pandera_check_result("schema_profile", profiles)
+    yield dg.Output(
+        value([r.drift for r in results]),
+        output_name="schema_drift",
+        metadata={
+            **table_metadata(drift, "schema_drift"),
+            "by_kind": counts_markdown(
+                {str(k): int(v) for k, v in drift["drift_kind"].value_counts().sort_index().items()}
+            ),
+        },
+    )
+    yield pandera_check_result("schema_drift", drift)
+    yield drift_check(drift)
 
 
 def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -275,5 +343,6 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         yield pandera_check_result("ingest_audit", audit)
         yield _share_check(audit, blocked)
         yield _balance_check(audit)
+        yield from _drift_outputs(results, value)
 
     return [ingest]

@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 
+from assets.drift.profile import profile_file
 from assets.ingest import presets, readers, values
 from assets.ingest.cleaning import (
     CleanContext,
@@ -23,6 +24,7 @@ from assets.ingest.cleaning import (
 from assets.state_logic import latest_versions
 from sales_pipeline.core.config import Settings
 from schemas import ENTITIES, TABLES, conform
+from schemas.drift import SCHEMA_DRIFT, SCHEMA_PROFILE
 from schemas.ingest import FILE_REASONS, INGEST_AUDIT, PII_COLUMNS, QUARANTINE
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,9 @@ class DayResult:
     """entity -> reasons (naming file and cause) why its partition must not be written."""
     quarantine: pd.DataFrame = field(default_factory=QUARANTINE.empty_frame)
     audit: pd.DataFrame = field(default_factory=INGEST_AUDIT.empty_frame)
+    profiles: pd.DataFrame = field(default_factory=SCHEMA_PROFILE.empty_frame)
+    """Column profile of every readable file (schema drift compares it with earlier days)."""
+    drift: pd.DataFrame = field(default_factory=SCHEMA_DRIFT.empty_frame)
 
     def quarantine_counts(self, entity: str | None = None) -> dict[str, int]:
         q = (
@@ -158,6 +163,7 @@ def ingest_day(
 
     audit_rows: list[dict] = []
     quarantines: list[pd.DataFrame] = []
+    profiles: list[pd.DataFrame] = [SCHEMA_PROFILE.empty_frame()]
     by_entity: dict[str, list[tuple[readers.RawFile, presets.CanonicalFrame | None]]] = {
         e: [] for e in ENTITIES
     }
@@ -201,6 +207,7 @@ def ingest_day(
     for entity in ENTITY_ORDER:
         for raw, _ in by_entity[entity]:
             report = _ingest_file(entity, raw, settings, day, today_fx, rep_names)
+            profiles.append(profile_file(entity, raw, settings))
             audit_rows.append(report.pop("audit"))
             quarantines.append(report["quarantine"])
             if report["blocked"]:
@@ -236,6 +243,7 @@ def ingest_day(
             pd.concat([QUARANTINE.empty_frame(), *quarantines], ignore_index=True), QUARANTINE
         ),
         audit=conform(pd.DataFrame(audit_rows, columns=INGEST_AUDIT.column_names), INGEST_AUDIT),
+        profiles=conform(pd.concat(profiles, ignore_index=True), SCHEMA_PROFILE),
     )
 
 

@@ -22,6 +22,9 @@ Rules (contract "Alerts", thresholds from `AlertThresholds`):
   day, value = the share (null when nothing was read). A file blocked as a whole (unreadable,
   missing column, broken archive) names its file-level reason (the audit's message) rather than
   a row count.
+- schema_drift (warning; critical where the drift kind blocks): every `schema_drift` row of a
+  file landed in [D - drift_alert_days + 1, D]; dimension `file`, dimension_value = source_file,
+  period_start = landing day, value null, the message naming the kind, column and change.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class AlertThresholds:
     max_quarantine_share: float = 0.05
     attainment_streak_max_age_months: int = 0
     """0: only streaks still running in the latest completed month alert."""
+    drift_alert_days: int = 7
 
 
 def _frame(
@@ -281,6 +285,43 @@ def _file_reason(files: pd.DataFrame) -> pd.Series:
         for m, p in zip(message, prefix, strict=True)
     ]
     return pd.Series(reason, index=files.index, dtype="object").where(whole.to_numpy())
+def schema_drift_alerts(
+    drift: pd.DataFrame | None, as_of: pd.Timestamp, t: AlertThresholds
+) -> pd.DataFrame:
+    """schema_drift: the drift of files landed in the last `drift_alert_days` days up to D."""
+    if drift is None or drift.empty:
+        return pd.DataFrame()
+    day = pd.to_datetime(drift["_landing_day"]).astype("datetime64[s]")
+    start = as_of - pd.Timedelta(days=t.drift_alert_days - 1)
+    rows = drift.assign(_landing_day=day)[((day >= start) & (day <= as_of)).to_numpy()]
+    if rows.empty:
+        return pd.DataFrame()
+    blocking = rows["blocking"].fillna(False).astype(bool).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "dimension": "file",
+            "dimension_value": rows["source_file"].astype("str").to_numpy(),
+            "period_start": rows["_landing_day"].to_numpy(),
+            "value": np.nan,
+        }
+    )
+    message = pd.Series(
+        (
+            rows["entity"]
+            + " file "
+            + rows["source_file"]
+            + " landed "
+            + rows["_landing_day"].dt.strftime("%Y-%m-%d")
+            + ": schema drift ("
+            + rows["drift_kind"]
+            + "): "
+            + rows["detail"]
+            + np.where(blocking, "; partition blocked", "")
+        ).to_numpy()
+    )
+    out = _frame("schema_drift", WARNING, frame, np.nan, message)
+    out.loc[blocking, "severity"] = CRITICAL
+    return out
 
 
 def build_kpi_alerts(
@@ -291,14 +332,17 @@ def build_kpi_alerts(
     thresholds: AlertThresholds = AlertThresholds(),  # frozen dataclass: a safe default
     churn_scores: pd.DataFrame | None = None,
     audit: pd.DataFrame | None = None,
+    drift: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """All alerts as of D, conformed to `kpi_alerts`."""
+    """All alerts as of D, conformed to `kpi_alerts`. `drift`: schema_drift rows with their
+    `_landing_day`."""
     as_of = pd.Timestamp(snap.as_of)
     parts = [
         attainment_alerts(summary, as_of, thresholds),
         window_alerts(snap, thresholds, tz),
         churn_alerts(churn_scores, as_of, thresholds),
         data_quality_alerts(audit, as_of, thresholds),
+        schema_drift_alerts(drift, as_of, thresholds),
     ]
     parts = [p for p in parts if not p.empty]
     table = TABLES["kpi_alerts"]

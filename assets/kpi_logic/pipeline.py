@@ -46,7 +46,8 @@ def _deal_dimensions(snap: Snapshot, dims: Dimensions) -> pd.DataFrame:
 def pipeline_facts(
     snap: Snapshot, dims: Dimensions, calendar: Calendar, grain: str
 ) -> pd.DataFrame:
-    """One row per (period, open deal): period_start, opportunity_id, cents, weighted_cents, dims.
+    """One row per (period, open deal): period_start, opportunity_id, valid_from (the version),
+    cents, weighted_cents, dims.
 
     weighted_cents = amount x probability / 100, rounded to cents per deal before summing.
     """
@@ -72,6 +73,7 @@ def pipeline_facts(
         {
             "period_start": starts.to_numpy()[period_pos],
             "opportunity_id": open_versions["opportunity_id"].to_numpy()[version_pos],
+            "valid_from": open_versions["valid_from"].to_numpy()[version_pos],
             "cents": to_cents(pd.Series(amount[version_pos])),
             # amount * prob / 100 in money = amount * prob in cents
             "weighted_cents": np.rint(amount[version_pos] * prob[version_pos]).astype("int64"),

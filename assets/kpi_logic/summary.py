@@ -123,10 +123,10 @@ def _pipeline_metrics(
     return long, raw
 
 
-def _target_metrics(snap: Snapshot, calendar: Calendar) -> pd.DataFrame:
-    """Month rows with a target: rep rows -> owner, region rows -> region, company rows -> overall.
-
-    The three kinds are never summed into one another.
+def target_facts(snap: Snapshot, calendar: Calendar) -> pd.DataFrame:
+    """One row per target row of a month in the calendar: keys, target_cents and `target_row`
+    (its position in `snap.targets`). Rep rows -> owner, region rows -> region, company rows ->
+    overall; the three kinds are never summed into one another.
     """
     t = snap.targets
     month = pd.to_datetime(t["period"] + "-01", format="%Y-%m-%d", errors="coerce").astype(
@@ -143,9 +143,15 @@ def _target_metrics(snap: Snapshot, calendar: Calendar) -> pd.DataFrame:
             "dimension": dimension,
             "dimension_value": value.astype("str").to_numpy(),
             "target_cents": to_cents(t["target_amount"]).to_numpy(),
+            "target_row": np.arange(len(t)),
         }
     )
-    frame = frame[frame["period_start"].isin(calendar.periods("month"))]
+    return frame[frame["period_start"].isin(calendar.periods("month"))]
+
+
+def _target_metrics(snap: Snapshot, calendar: Calendar) -> pd.DataFrame:
+    """Month rows with a target (see `target_facts`), summed per key."""
+    frame = target_facts(snap, calendar)
     return frame.groupby(KEYS, as_index=False, sort=False)["target_cents"].sum()
 
 

@@ -16,6 +16,7 @@ QUARANTINE_SHARE = "quarantine_share"
 ROWS_BALANCE = "rows_balance"
 REFERENTIAL_INTEGRITY = "referential_integrity"
 OPEN_DEALS_COMPLETE = "open_deals_complete"
+SCHEMA_DRIFT = "schema_drift"
 
 _MAX_CASES = 20
 

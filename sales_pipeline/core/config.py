@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from schemas.drift import DRIFT_KINDS
+
 ENV_VARS: dict[str, str] = {
     "landing": "SALES_PIPELINE_LANDING",
     "warehouse": "SALES_PIPELINE_WAREHOUSE",
@@ -69,6 +71,7 @@ class Thresholds:
     clv_horizon_days: int = 365
     clv_discount_rate: float = 0.10
     """Annual, compounded to each 30-day step of the CLV horizon."""
+    drift_alert_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class Settings:
     entities: Mapping[str, EntityOptions] = field(default_factory=dict)
     stages: Mapping[str, str] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    drift_block: tuple[str, ...] = ()
+    """Schema-drift kinds that block the file's entity for the day (settings file `[drift] block`);
+    every other kind is a warning."""
 
     @property
     def dagster_home(self) -> Path:
@@ -141,6 +147,7 @@ def load_settings(
         entities=_entities(file_values.get("entities", {}), settings_file),
         stages={str(k): str(v) for k, v in (file_values.get("stages") or {}).items()},
         thresholds=_thresholds(file_values.get("thresholds", {}), settings_file),
+        drift_block=_drift_block(file_values.get("drift") or {}, settings_file),
     )
 
 
@@ -212,6 +219,17 @@ def _alias_target(value: Any) -> str | tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
     return str(value)
+
+
+def _drift_block(data: Mapping[str, Any], origin: Any) -> tuple[str, ...]:
+    block = data.get("block", [])
+    kinds = tuple(str(k) for k in ([block] if isinstance(block, str) else block))
+    unknown = sorted(set(kinds) - set(DRIFT_KINDS))
+    if unknown:
+        raise SettingsError(
+            f"drift.block {unknown} (from {origin}): known kinds are {', '.join(DRIFT_KINDS)}"
+        )
+    return kinds
 
 
 def _thresholds(data: Mapping[str, Any], origin: Any) -> Thresholds:

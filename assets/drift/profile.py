@@ -1,0 +1,219 @@
+"""Profile one landing file's columns as they arrived: header, inferred type, null share,
+distinct count, date style and a keyed value sketch.
+
+Pure (no Dagster, no I/O). The ingest calls `profile_file` once per file with the raw text frame;
+values are classified with the ingest's own parsers (`values.py`), on a sample for the type and
+over the whole column for the null share, distinct count and day/month order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assets.ingest import presets, values
+from assets.ingest.readers import RawFile
+from sales_pipeline.core.config import Settings
+from schemas import TABLES, conform
+from schemas.columns import HUBSPOT_MULTI_ID_COLUMNS
+from schemas.drift import SCHEMA_PROFILE
+from schemas.ingest import PII_COLUMNS
+
+SAMPLE = 500
+"""Non-null values per column used to infer the type (the null share and counts use all rows)."""
+SKETCH_K = 32
+"""Bottom-k hashes kept per column: enough to estimate the overlap of two value sets."""
+MIN_SHARE = 0.95
+"""Share of sampled values a parser must accept for the column to have that type."""
+
+_EPOCH_MS = r"^\d{13}$"
+_HAS_TIME = r"\d:\d\d"
+_ISO = r"^\d{4}-\d{1,2}-\d{1,2}"
+_YMD_SLASH = r"^\d{4}/\d{1,2}/\d{1,2}"
+_DOTTED = r"^\d{1,2}\.\d{1,2}\.\d{4}"
+_SLASH = r"^\d{1,2}/\d{1,2}/\d{4}"
+_TIME_TYPES = ("date", "timestamp")
+_LONGEST_BOOL = len("false")
+_LONGEST_BOOL = len("false")
+_NUMERIC_START = r"^[\d(+\-$€¥£₹.]|^[A-Za-z]{3}\s*[\d(+\-]"
+"""Numbers and dates start with a digit, a sign, a bracket or a currency (symbol or ISO code)."""
+
+
+def source_key(entity: str, vendor: str, file_name: str) -> str:
+    """entity/vendor; Salesforce Task and Event files (both activities) have different headers."""
+    stem = file_name.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+    if entity == "activities" and vendor == "salesforce" and stem in ("task", "event"):
+        return f"{entity}/{vendor}/{stem}"
+    return f"{entity}/{vendor}"
+
+
+def _sketch_key(pii_key: str | None) -> str:
+    # pandas' hash takes a 16-character key; derived from the PII key when there is one, so a
+    # sketch cannot be matched against hashes of guessed values without it.
+    seed = f"schema-drift:{pii_key or ''}".encode()
+    return hashlib.sha256(seed).hexdigest()[:16]
+
+
+def value_sketch(distinct: pa.Array, key: str) -> list[str]:
+    """The SKETCH_K smallest keyed 64-bit hashes of the distinct values (hex)."""
+    if len(distinct) == 0:
+        return []
+    series = pd.Series(distinct.to_numpy(zero_copy_only=False), dtype="str")
+    hashed = pd.util.hash_pandas_object(series, index=False, hash_key=key).to_numpy()
+    return [f"{int(h):016x}" for h in np.sort(hashed)[:SKETCH_K]]
+
+
+def _share(text: pa.Array, pattern: str) -> float:
+    return float(pc.mean(pc.match_substring_regex(text, pattern)).as_py() or 0.0)
+
+
+def _date_style(present: pd.Series, excel: bool) -> str:
+    """Style of a date column: its dominant written form, and for slash dates the day/month order."""
+    text = _sample(present)
+    forms = {
+        "epoch_ms": _EPOCH_MS,
+        "iso": _ISO,
+        "ymd_slash": _YMD_SLASH,
+        "dmy_dotted": _DOTTED,
+        "slash": _SLASH,
+    }
+    shares = {k: _share(text, pattern) for k, pattern in forms.items()}
+    best = max(shares, key=shares.get)
+    if shares[best] == 0:
+        return "excel_serial" if excel else "other"
+    if best != "slash":
+        return best
+    # The order needs every value: one day above 12 anywhere in the file proves it.
+    day_first = values.detect_day_first(present.str.strip())
+    return {True: "dmy", False: "mdy", None: "slash_ambiguous"}[day_first]
+
+
+def _sample(present: pd.Series) -> pa.Array:
+    return pc.utf8_trim_whitespace(_arrow(present.head(SAMPLE)))
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    arr = pa.array(text)
+    return arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
+
+
+def infer_type(present: pd.Series, canonical_type: str | None, excel: bool) -> str:
+    """empty | bool | number | date | datetime | text, from a sample of the non-null values.
+
+    A 13-digit integer is epoch milliseconds, a plain number in an .xlsx date column an Excel
+    serial day: both are dates where the column is one, as ingest reads them. Parsers run
+    cheapest first and only while the sample could still be of their type.
+    """
+    if present.empty:
+        return "empty"
+    text = _sample(present)
+    series = pd.Series(text.to_pandas(), dtype="str")
+    is_time_column = canonical_type in _TIME_TYPES
+    if _share(text, _EPOCH_MS) >= MIN_SHARE:
+        return "datetime" if is_time_column or canonical_type is None else "number"
+    if _share(text, _NUMERIC_START) >= MIN_SHARE:
+        if 1.0 - float(values.parse_number(series).invalid.mean()) >= MIN_SHARE:
+            if excel and is_time_column:
+                return "date" if canonical_type == "date" else "datetime"
+            return "number"
+        if 1.0 - float(values.parse_datetime(series).invalid.mean()) >= MIN_SHARE:
+            return "datetime" if _share(text, _HAS_TIME) > 0 else "date"
+    short = (pc.max(pc.utf8_length(text)).as_py() or 0) <= _LONGEST_BOOL
+    if short and 1.0 - float(values.parse_bool(series).invalid.mean()) >= MIN_SHARE:
+        return "bool"
+    return "text"
+
+
+def _column_profile(
+    raw_values: pd.Series,
+    canonical_type: str | None,
+    excel: bool,
+    sketch_key: str | None,
+    is_id: bool = False,
+) -> dict:
+    null = values.is_null(raw_values, na_is_null=True).to_numpy(dtype=bool)
+    present = raw_values[~null]
+    kind = infer_type(present, canonical_type, excel)
+    if is_id and kind == "number":
+        kind = "text"  # IDs are strings: a file of numeric IDs (HubSpot) is not a type change
+    null_share = float(null.mean()) if len(null) else 0.0
+    distinct = pc.unique(pc.utf8_trim_whitespace(_arrow(present)))
+    if kind in ("bool", "empty") and canonical_type == "bool" or kind == "bool":
+        tokens = pc.utf8_lower(distinct).to_pylist()
+        if set(tokens) <= {"x"}:
+            null_share = 0.0  # an x/empty column (even all empty): empty means False, not missing
+    return {
+        "inferred_type": kind,
+        "null_share": null_share,
+        "distinct_count": len(distinct),
+        "date_style": _date_style(present, excel) if kind in ("date", "datetime") else None,
+        "value_sketch": [] if sketch_key is None else value_sketch(distinct, sketch_key),
+    }
+
+
+def _header_map(raw: RawFile, entity: str, aliases: dict | None) -> presets.CanonicalFrame:
+    """The preset and header -> canonical mapping ingest uses, from the header alone."""
+    head = raw.frame.iloc[:0] if raw.frame is not None else None
+    return presets.to_canonical(replace(raw, frame=head), entity, aliases=aliases)
+
+
+def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
+    """One `schema_profile` row per column of `raw` (none for a file that could not be read).
+
+    The header is mapped with the settings' custom aliases, as ingest maps it; value sketches
+    are keyed with (a hash of) the PII key.
+
+    `file_status` is 'ok' here; the ingest sets it from the file's audit row. Personal-data
+    columns (mapped to a PII column; in a contacts file every unmapped column) get no sketch.
+    """
+    if raw.error is not None or raw.frame is None or not raw.header:
+        return SCHEMA_PROFILE.empty_frame()
+    aliases = settings.entity(entity).aliases
+    mapped = _header_map(raw, entity, {entity: dict(aliases)} if aliases else None)
+    feeds = {header: col for col, header in mapped.source_columns.items()}
+    table = TABLES[entity]
+    types = {c.name: c.type for c in table.columns}
+    labels = raw.columns or [f"c{i}" for i in range(len(raw.header))]
+    excel = raw.name.casefold().endswith(".xlsx")
+    key = _sketch_key(settings.pii_key)
+    rows = []
+    for position, (label, header) in enumerate(zip(labels, raw.header, strict=False), start=1):
+        canonical = feeds.get(header)
+        personal = canonical in PII_COLUMNS or (entity == "contacts" and canonical is None)
+        column = raw.frame[label]
+        if mapped.vendor_format == "hubspot" and canonical in HUBSPOT_MULTI_ID_COLUMNS:
+            # 'id1;id2' association lists: ingest reads the first ID, so that is what is profiled.
+            column = column.str.split(";").str[0]
+        stats = _column_profile(
+            column,
+            types.get(canonical) if canonical else None,
+            excel,
+            None if personal else key,
+            is_id=bool(canonical) and canonical.endswith("_id"),
+        )
+        rows.append(
+            {
+                "position": position,
+                "header": str(header),
+                "header_key": presets.normalise_header(header),
+                "canonical_column": canonical,
+                **stats,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return conform(
+        frame.assign(
+            entity=entity,
+            source=source_key(entity, mapped.vendor_format, raw.source_file),
+            source_file=raw.source_file,
+            vendor_format=mapped.vendor_format,
+            file_status="ok",
+            rows=len(raw.frame),
+        ),
+        SCHEMA_PROFILE,
+    )

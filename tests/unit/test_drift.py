@@ -1,0 +1,248 @@
+"""Schema drift: column profiles of raw files and the comparison rules, on hand-made files."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from assets.drift.compare import LANDING_DAY, compare_profiles, name_score, sketch_overlap
+from assets.drift.gate import append_history, check_day
+from assets.drift.profile import infer_type, profile_file
+from assets.ingest.day import DayResult
+from assets.ingest.readers import RawFile, _empty_malformed
+from sales_pipeline.core.config import SettingsError, load_settings
+from schemas import SCHEMAS, TABLES, conform
+
+SETTINGS = load_settings(environ={})
+
+
+def raw_file(name: str, columns: dict[str, list]) -> RawFile:
+    header = list(columns)
+    labels = [f"c{i}" for i in range(len(header))]
+    n = len(next(iter(columns.values())))
+    frame = pd.DataFrame(
+        {
+            label: pd.Series(v, dtype="str")
+            for label, v in zip(labels, columns.values(), strict=True)
+        }
+    )
+    return RawFile(
+        source_file=name,
+        name=name.rsplit("/", 1)[-1],
+        sha256="0" * 64,
+        encoding="utf-8",
+        delimiter=",",
+        header=header,
+        frame=frame,
+        source_row=pd.Series(range(1, n + 1)),
+        malformed=_empty_malformed(),
+        rows_read=n,
+        error=None,
+        columns=labels,
+    )
+
+
+def opportunities(day: str, n: int = 30, **overrides) -> dict[str, list]:
+    cols = {
+        "Id": [f"006{day[-2:]}{i:012d}" for i in range(n)],
+        "StageName": ["Closed Won" if i % 3 else "Prospecting" for i in range(n)],
+        "Amount": [f"{100 + i}.50" for i in range(n)],
+        "CloseDate": [f"2024-03-{1 + i % 28:02d}" for i in range(n)],
+        "CreatedDate": ["2024-01-05T10:00:00.000+0000"] * n,
+        "LeadSource": [["Web", "Referral", "Partner"][i % 3] for i in range(n)],
+        "IsDeleted": ["false"] * n,
+    }
+    for key, value in overrides.items():
+        if value is None:
+            cols.pop(key)
+        else:
+            cols[key] = value
+    return cols
+
+
+def profiles(day: str, columns: dict[str, list], name: str = "Opportunity.csv") -> pd.DataFrame:
+    frame = profile_file("opportunities", raw_file(f"{day}/{name}", columns), SETTINGS)
+    return frame.assign(**{LANDING_DAY: pd.Timestamp(day)}).astype({LANDING_DAY: "datetime64[s]"})
+
+
+def drift(base: dict, today: dict) -> pd.DataFrame:
+    history = profiles("2024-03-01", base)
+    return compare_profiles(profiles("2024-03-02", today).drop(columns=LANDING_DAY), history)
+
+
+def kinds(frame: pd.DataFrame) -> set[tuple[str, str]]:
+    return set(zip(frame["drift_kind"], frame["column"], strict=True))
+
+
+def test_profile_rows_match_the_declared_schema():
+    frame = profile_file(
+        "opportunities", raw_file("d/Opportunity.csv", opportunities("01")), SETTINGS
+    )
+    SCHEMAS["schema_profile"].validate(frame)
+    by_header = frame.set_index("header")
+    assert by_header.loc["Amount", "inferred_type"] == "number"
+    assert by_header.loc["Amount", "canonical_column"] == "amount"
+    assert by_header.loc["CloseDate", "inferred_type"] == "date"
+    assert by_header.loc["CloseDate", "date_style"] == "iso"
+    assert by_header.loc["CreatedDate", "inferred_type"] == "datetime"
+    assert by_header.loc["IsDeleted", "inferred_type"] == "bool"
+    assert by_header.loc["LeadSource", "distinct_count"] == 3
+    assert set(frame["source"]) == {"opportunities/salesforce"}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1,234.50", "$5", "(3.00)"], "number"),
+        (["1714000000000"] * 3, "datetime"),
+        (["03/04/2024", "13/04/2024"], "date"),
+        (["yes", "no", "y"], "bool"),
+        (["x", "x"], "bool"),
+        (["Web", "Referral"], "text"),
+        ([], "empty"),
+    ],
+)
+def test_type_inference(values, expected):
+    assert infer_type(pd.Series(values, dtype="str"), None, excel=False) == expected
+
+
+def test_personal_columns_get_no_value_sketch():
+    raw = raw_file(
+        "d/contacts.csv",
+        {"contact_id": ["c1", "c2"], "email": ["a@x.io", "b@x.io"], "Mobile": ["1", "2"]},
+    )
+    frame = profile_file("contacts", raw, SETTINGS).set_index("header")
+    assert list(frame.loc["email", "value_sketch"]) == []
+    assert list(frame.loc["Mobile", "value_sketch"]) == []  # unmapped contact column: personal
+    assert len(frame.loc["contact_id", "value_sketch"]) == 2
+
+
+def test_an_unchanged_file_has_no_drift():
+    assert drift(opportunities("01"), opportunities("02")).empty
+
+
+def test_benign_variety_is_not_drift():
+    """What ingest reads the same way: ISO vs US dates, true/false vs 1/0, fewer open deals."""
+    n = 30
+    today = opportunities(
+        "02",
+        CloseDate=[f"03/{1 + i % 12:02d}/2024" for i in range(n)],
+        IsDeleted=["0"] * n,
+        Amount=[f"{100 + i}.50" if i % 4 else "" for i in range(n)],
+    )
+    assert drift(opportunities("01"), today).empty
+
+
+def test_new_missing_and_renamed_columns():
+    n = 30
+    amounts = opportunities("02")["Amount"]
+    today = opportunities("02", Amount=None, LeadSource=None, **{"Amount (converted)": amounts})
+    today["Origin"] = [["Web", "Partner", "Referral"][i % 3] for i in range(n)]
+    today["Discount__c"] = ["5"] * n
+    today.pop("IsDeleted")
+    found = drift(opportunities("01"), today)
+    assert kinds(found) == {
+        ("renamed_column", "Amount (converted)"),
+        ("renamed_column", "Origin"),
+        ("new_column", "Discount__c"),
+        ("missing_column", "IsDeleted"),
+    }
+    renamed = found.set_index("column").loc["Origin"]
+    assert renamed["previous_column"] == "LeadSource" and "matching values" in renamed["detail"]
+    amount = found.set_index("column").loc["Amount (converted)"]
+    assert amount["canonical_column"] == "amount" and "close name" in amount["detail"]
+    SCHEMAS["schema_drift"].validate(found)
+
+
+def test_type_change_population_drop_and_day_first_switch():
+    n = 30
+    today = opportunities(
+        "02",
+        LeadSource=[str(1 + i % 3) for i in range(n)],
+        Amount=[""] * n,
+        CloseDate=[f"{1 + i % 28:02d}/03/2024" for i in range(n)],
+    )
+    found = drift(opportunities("01"), today)
+    assert kinds(found) == {
+        ("type_change", "LeadSource"),
+        ("population_drop", "Amount"),
+        ("format_change", "CloseDate"),
+    }
+
+
+def test_ambiguous_dates_after_a_day_first_history_are_flagged():
+    n = 30
+    history = pd.concat(
+        [
+            profiles("2024-03-01", opportunities("01")),
+            profiles(
+                "2024-03-02",
+                opportunities("02", CloseDate=[f"{13 + i % 15}/03/2024" for i in range(n)]),
+            ),
+        ],
+        ignore_index=True,
+    )
+    ambiguous = opportunities("03", CloseDate=["05/03/2024"] * n)
+    found = compare_profiles(profiles("2024-03-03", ambiguous).drop(columns=LANDING_DAY), history)
+    assert kinds(found) == {("format_change", "CloseDate")}
+    assert "month-first" in found["detail"].iloc[0]
+
+
+def test_small_files_do_not_report_population_drops():
+    today = opportunities("02", n=4, Amount=[""] * 4)
+    assert drift(opportunities("01"), today).empty
+
+
+def test_blocked_files_are_not_baselines():
+    base = profiles("2024-03-01", opportunities("01")).assign(file_status="blocked")
+    today = profiles("2024-03-02", opportunities("02", LeadSource=None)).drop(columns=LANDING_DAY)
+    assert compare_profiles(today, base).empty  # no good baseline yet: nothing to compare with
+
+
+def test_blocking_kinds_block_the_file_and_its_entity():
+    history = profiles("2024-03-01", opportunities("01"))
+    today = profiles("2024-03-02", opportunities("02", LeadSource=None)).drop(columns=LANDING_DAY)
+    row = {
+        "entity": "opportunities",
+        "source_file": "2024-03-02/Opportunity.csv",
+        "file_sha256": "0",
+        "rows_read": 30,
+        "rows_clean": 30,
+        "rows_quarantined": 0,
+        "rows_duplicate": 0,
+        "extra_columns": [[]],
+        "status": "ok",
+    }
+    audit = conform(
+        pd.DataFrame({k: v if isinstance(v, list) else [v] for k, v in row.items()}),
+        TABLES["ingest_audit"],
+    )
+    result = DayResult(day=date(2024, 3, 2), clean={}, audit=audit, profiles=today)
+    check_day(result, history, block=("missing_column",))
+    assert result.drift["blocking"].tolist() == [True]
+    assert result.audit["status"].tolist() == ["blocked"]
+    assert "schema drift: missing_column" in result.audit["message"].iloc[0]
+    assert list(result.blocked) == ["opportunities"]
+    assert set(result.profiles["file_status"]) == {"blocked"}
+    assert set(append_history(history, result)[LANDING_DAY].dt.day) == {1, 2}
+
+
+def test_name_and_value_similarity():
+    assert name_score("amount", "amount (converted)") == 1.0
+    assert name_score("stage", "close date") < 0.8
+    assert sketch_overlap(["a", "b"], ["a", "b"]) == 1.0
+    assert sketch_overlap([], ["a"]) == 0.0
+
+
+def test_the_settings_file_names_the_blocking_kinds(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[drift]\nblock = ["missing_column", "renamed_column"]\n')
+    assert load_settings({"settings_file": str(path)}, environ={}).drift_block == (
+        "missing_column",
+        "renamed_column",
+    )
+    path.write_text('[drift]\nblock = ["renamed"]\n')
+    with pytest.raises(SettingsError, match="drift.block"):
+        load_settings({"settings_file": str(path)}, environ={})
