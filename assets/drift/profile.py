@@ -28,6 +28,9 @@ SAMPLE = 500
 """Non-null values per column used to infer the type (the null share and counts use all rows)."""
 SKETCH_K = 32
 """Bottom-k hashes kept per column: enough to estimate the overlap of two value sets."""
+SKETCH_MAX_DISTINCT = 1000
+"""Columns with more distinct values (IDs, amounts) get no sketch: their values differ from file
+to file anyway (other records), and hashing millions of values would slow large files down."""
 MIN_SHARE = 0.95
 """Share of sampled values a parser must accept for the column to have that type."""
 
@@ -152,7 +155,9 @@ def _column_profile(
         "null_share": null_share,
         "distinct_count": len(distinct),
         "date_style": _date_style(present, excel) if kind in ("date", "datetime") else None,
-        "value_sketch": [] if sketch_key is None else value_sketch(distinct, sketch_key),
+        "value_sketch": []
+        if sketch_key is None or len(distinct) > SKETCH_MAX_DISTINCT
+        else value_sketch(distinct, sketch_key),
     }
 
 

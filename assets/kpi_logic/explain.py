@@ -8,6 +8,7 @@ period, one dimension value) and the lineage join are added here.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -103,7 +104,8 @@ def command_for(day: date | str, cell: Cell | None = None) -> str:
     cell = cell or Cell("month", as_of.replace(day=1), "overall", ALL, "revenue")
     return (
         f"sales-pipeline explain --day {as_of} --grain {cell.grain} --period {cell.period_start}"
-        f" --dimension {cell.dimension} --value {cell.dimension_value} --metric {cell.metric}"
+        f" --dimension {cell.dimension} --value {shlex.quote(cell.dimension_value)}"
+        f" --metric {cell.metric}"
     )
 
 
@@ -240,7 +242,8 @@ class Explainer:
         )
         if "amount_local" in rec:
             typed = {c: rec[c] for c in ("order_date", "close_date", "created_at") if c in rec}
-            dates = money_date(entity, typed, self.tz, rec.index)
+            kind = "opportunities" if entity == "opportunity_history" else entity
+            dates = money_date(kind, typed, self.tz, rec.index)
             rate, rate_date = _fx(dates, rec["currency"], self.snap.fx_rates, self.currency)
             out["amount_local"] = rec["amount_local"].to_numpy()
             out["currency"] = rec["currency"].to_numpy()

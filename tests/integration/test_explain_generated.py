@@ -4,6 +4,8 @@ real landing rows. Also the CLI command end to end on the written warehouse."""
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,18 +112,16 @@ def test_rows_trace_to_their_landing_rows(zone):
         rows = explainer.explain(_cell(row, metric)).rows
         assert rows["_source_file"].notna().all() and (rows["_source_row"] >= 1).all(), metric
         sample = rows.sample(n=min(5, len(rows)), random_state=1)
-        for rec in sample.itertuples(index=False):
-            entity = "opportunities" if rec.entity == "opportunity_history" else rec.entity
-            day = rec._source_file.split("/")[0]
+        for rec in sample.to_dict("records"):
+            entity = "opportunities" if rec["entity"] == "opportunity_history" else rec["entity"]
+            day = rec["_source_file"].split("/")[0]
             landed = warehouse.read_partition(root, entity, day)
             hit = landed[
-                (landed["_source_file"] == rec._source_file)
-                & (landed["_source_row"] == rec._source_row)
+                (landed["_source_file"] == rec["_source_file"])
+                & (landed["_source_row"] == rec["_source_row"])
             ]
-            key = {"orders": "order_id", "activities": "activity_id"}.get(
-                entity, "opportunity_id"
-            )
-            assert hit[key].tolist() == [rec.record_id], (metric, rec)
+            key = {"orders": "order_id", "activities": "activity_id"}.get(entity, "opportunity_id")
+            assert hit[key].tolist() == [rec["record_id"]], (metric, rec)
     money = explainer.explain(_cell(month[month["revenue"] > 0].iloc[-1], "revenue")).rows
     converted = money[money["fx_rate"].notna()]
     assert len(converted) and (converted["fx_date"].notna() | (converted["fx_rate"] == 1)).all()
@@ -141,7 +141,7 @@ def test_the_cli_explains_a_stored_cell(zone, tmp_path):
     month = plain[(plain["period_grain"] == "month") & (plain["dimension"] == "region")]
     row = month[month["revenue"] > 0].iloc[-1]
     cell = Cell("month", row["period_start"].date(), "region", row["dimension_value"], "revenue")
-    args = command_for(day, cell).split()[1:] + ["--warehouse", str(root)]
+    args = shlex.split(command_for(day, cell))[1:] + ["--warehouse", str(root)]
     out = tmp_path / "rows.csv"
     result = CliRunner().invoke(main, [*args, "--csv", str(out)])
     assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ from sales_pipeline.definitions import build_defs
 from schemas import SCHEMAS, TABLES
 
 EXPECTED_GROUPS = {
-    "ingest": {"quarantine", "ingest_audit"},
+    "ingest": {"quarantine", "ingest_audit", "schema_profile", "schema_drift"},
     "clean": {
         "accounts",
         "contacts",
