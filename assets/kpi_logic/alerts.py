@@ -285,6 +285,8 @@ def _file_reason(files: pd.DataFrame) -> pd.Series:
         for m, p in zip(message, prefix, strict=True)
     ]
     return pd.Series(reason, index=files.index, dtype="object").where(whole.to_numpy())
+
+
 def schema_drift_alerts(
     drift: pd.DataFrame | None, as_of: pd.Timestamp, t: AlertThresholds
 ) -> pd.DataFrame:
