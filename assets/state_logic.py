@@ -42,11 +42,7 @@ def apply_upsert(records: pd.DataFrame, entity: str) -> pd.DataFrame:
     `records` holds every clean record of partitions <= D with a `_landing_day` column.
     The result has the entity table's columns (conformed dtypes), sorted by key.
     """
-    key = ENTITY_KEYS[entity]
-    latest = latest_versions(records, key)
-    alive = latest[~latest["is_deleted"].fillna(False).astype(bool)]
-    out = conform(alive, TABLES[entity])
-    return out.sort_values(list(key), kind="stable", na_position="first").reset_index(drop=True)
+    return split_latest(records, entity)[0]
 
 
 def build_opportunity_history(records: pd.DataFrame) -> pd.DataFrame:
@@ -65,6 +61,76 @@ def build_opportunity_history(records: pd.DataFrame) -> pd.DataFrame:
         valid_to=versions.groupby("opportunity_id", sort=False)["updated_at"].shift(-1),
     )
     return conform(versions, OPPORTUNITY_HISTORY)
+
+
+_BASE_RANK = "_base_rank"
+"""Sort column of an increment: 0 for the previous state's rows, 1 for the new partitions' rows."""
+
+
+def _with_base(previous: pd.DataFrame, increment: pd.DataFrame) -> pd.DataFrame:
+    """Previous rows first, ranked below every new row: all of them landed before the increment,
+    so on an updated_at tie the new row wins, exactly as 'the later landing day' does in a rebuild."""
+    base = previous.assign(**{_BASE_RANK: 0, LANDING_DAY: pd.Timestamp(0)})
+    return pd.concat([base, increment.assign(**{_BASE_RANK: 1})], ignore_index=True)
+
+
+def _latest_after(previous: pd.DataFrame, increment: pd.DataFrame, key: tuple[str, ...]):
+    combined = _with_base(previous, increment)
+    order = [c for c in ("updated_at", _BASE_RANK, LANDING_DAY, "_source_row") if c in combined]
+    ordered = combined.sort_values(order, kind="stable")
+    return ordered.drop_duplicates(subset=list(key), keep="last").reset_index(drop=True)
+
+
+def split_latest(records: pd.DataFrame, entity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(state, tombstones) from every record up to D: the upsert rule, and the latest versions
+    that are deletions (kept so that a later re-send of an older version does not revive them)."""
+    latest = latest_versions(records, ENTITY_KEYS[entity])
+    return _split(latest, entity)
+
+
+def advance_latest(
+    state: pd.DataFrame, tombstones: pd.DataFrame, increment: pd.DataFrame, entity: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(state, tombstones) as of D from those as of an earlier day D' plus the records of the
+    partitions in (D', D] (with `_landing_day`): equal to `split_latest` over every record <= D.
+
+    The previous state and tombstones hold exactly one row per key (the latest version up to D'),
+    which is all the upsert rule needs of the older partitions.
+    """
+    key = ENTITY_KEYS[entity]
+    if increment.empty:
+        return state, tombstones
+    previous = pd.concat([state, tombstones], ignore_index=True)
+    return _split(_latest_after(previous, increment, key), entity)
+
+
+def _split(latest: pd.DataFrame, entity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    key = list(ENTITY_KEYS[entity])
+    deleted = latest["is_deleted"].fillna(False).astype(bool)
+    out = []
+    for part in (latest[~deleted], latest[deleted]):
+        part = conform(part, TABLES[entity])
+        out.append(part.sort_values(key, kind="stable", na_position="first").reset_index(drop=True))
+    return out[0], out[1]
+
+
+def advance_history(history: pd.DataFrame, increment: pd.DataFrame) -> pd.DataFrame:
+    """`opportunity_history` as of D from the history as of D' and the opportunity records of the
+    partitions in (D', D]: equal to `build_opportunity_history` over every record <= D.
+
+    Only opportunities the increment touches are re-versioned (their valid_to chain may change);
+    a version re-sent with the same updated_at takes the new content, as in a rebuild.
+    """
+    if increment.empty:
+        return history
+    touched = increment["opportunity_id"].unique()
+    hit = history["opportunity_id"].isin(touched)
+    previous = history[hit].rename(columns={"valid_from": "updated_at"}).drop(columns="valid_to")
+    versions = _latest_after(previous, increment, ("opportunity_id", "updated_at"))
+    redone = build_opportunity_history(versions)
+    out = pd.concat([history[~hit], redone], ignore_index=True)
+    out = out.sort_values(["opportunity_id", "valid_from"], kind="stable")
+    return conform(out.reset_index(drop=True), OPPORTUNITY_HISTORY)
 
 
 @dataclass(frozen=True)
@@ -137,50 +203,3 @@ def revenue_events(snapshot: Snapshot) -> pd.DataFrame:
         )
     events = events[events["day"] < snapshot.end_of_day]
     return events.astype({"day": "datetime64[s]", "amount": "float64"}).reset_index(drop=True)
-
-
-def make_snapshot(as_of: date, revenue_source: str = "orders", **frames: pd.DataFrame) -> Snapshot:
-    """Build a Snapshot from partial frames (tests, notebooks): missing tables are empty, missing
-    nullable columns are null, and every frame is conformed to its state table's dtypes."""
-    tables: dict[str, pd.DataFrame] = {}
-    for entity in ENTITY_KEYS:
-        table = TABLES[f"{entity}_state"]
-        given = frames.pop(entity, None)
-        tables[entity] = (
-            table.empty_frame() if given is None else conform(_with_defaults(given), table)
-        )
-    history = frames.pop("opportunity_history", None)
-    if frames:
-        raise TypeError(f"unknown snapshot tables: {sorted(frames)}")
-    tables["opportunity_history"] = (
-        OPPORTUNITY_HISTORY.empty_frame()
-        if history is None
-        else conform(history, OPPORTUNITY_HISTORY)
-    )
-    return Snapshot(as_of=as_of, revenue_source=revenue_source, **tables)
-
-
-def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
-    """Fill the bookkeeping columns a hand-written test frame usually omits."""
-    n = len(frame)
-    defaults = {
-        "is_deleted": False,
-        "currency": "USD",
-        "_source_file": "test",
-        "_source_row": range(1, n + 1),
-    }
-    out = frame.copy()
-    for column, value in defaults.items():
-        if column not in out.columns:
-            out[column] = list(value) if isinstance(value, range) else [value] * n
-    if "updated_at" not in out.columns:
-        for fallback in ("created_at", "occurred_at", "order_date", "rate_date"):
-            if fallback in out.columns:
-                out["updated_at"] = pd.to_datetime(out[fallback], utc=True)
-                break
-        else:
-            out["updated_at"] = pd.Timestamp("2000-01-01", tz="UTC")
-    for money in ("amount", "cost", "target_amount"):
-        if money in out.columns and f"{money}_local" not in out.columns:
-            out[f"{money}_local"] = out[money]
-    return out

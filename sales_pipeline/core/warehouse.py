@@ -79,7 +79,25 @@ def has_partition(root: Path, table: str, day: str | date) -> bool:
     return partition_path(root, table, day).is_file()
 
 
-def list_partitions(root: Path, table: str) -> list[str]:
+def partition_signature(root: Path, table: str, day: str | date) -> str | None:
+    """Size, mtime and inode of a partition file (None if absent): an atomic replace changes it."""
+    try:
+        stat = os.stat(partition_path(root, table, day))
+    except FileNotFoundError:
+        return None
+    return f"{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ino}"
+
+
+def partition_signatures(root: Path, table: str, *, end: str | date) -> dict[str, str]:
+    """{day: signature} of every partition of `table` up to `end` (stat calls, no reads)."""
+    out = {}
+    for day in list_partitions(root, table):
+        if day <= _day(end) and (signature := partition_signature(root, table, day)):
+            out[day] = signature
+    return out
+
+
+def list_partitions(root: Path, table: str, file: str = PART_FILE) -> list[str]:
     base = Path(root) / table
     if not base.is_dir():
         return []
@@ -87,7 +105,7 @@ def list_partitions(root: Path, table: str) -> list[str]:
     return sorted(
         p.name[len(prefix) :]
         for p in base.iterdir()
-        if p.name.startswith(prefix) and (p / PART_FILE).is_file()
+        if p.name.startswith(prefix) and (p / file).is_file()
     )
 
 
@@ -183,6 +201,11 @@ def _subset(spec, columns: list[str]):
 
 def _day(day: str | date) -> str:
     return day.isoformat() if isinstance(day, date) else str(day)
+
+
+def write_bytes(target: Path, payload: bytes) -> Path:
+    """Write a small file (a manifest, a chart) atomically: temporary file, fsync, rename."""
+    return _atomic_write_bytes(target, payload)
 
 
 def _atomic_write_bytes(target: Path, payload: bytes) -> Path:

@@ -15,7 +15,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from assets.state_logic import Snapshot, make_snapshot
+from assets.state_logic import Snapshot
+from tests.snapshot_factory import make_snapshot
 
 AS_OF = date(2025, 6, 30)
 

@@ -16,8 +16,8 @@ from assets.kpi_logic import (
     kpi_headlines,
     revenue_vs_target_chart,
 )
-from assets.state_logic import make_snapshot
 from schemas import SCHEMAS
+from tests.snapshot_factory import make_snapshot
 
 D = date(2024, 5, 15)  # 90-day window: [2024-02-16, 2024-05-15]
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from assets.kpi_logic import build_kpi_funnel, build_kpi_summary
-from assets.state_logic import make_snapshot
 from schemas import SCHEMAS
 from schemas.ingest import STAGES
+from tests.snapshot_factory import make_snapshot
 
 TZ = "America/New_York"
 ADDITIVE = [

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from assets.kpi_logic import build_campaign_roi, build_kpi_funnel, build_kpi_summary
-from assets.state_logic import make_snapshot
 from schemas import SCHEMAS
+from tests.snapshot_factory import make_snapshot
 
 TZ = "Europe/Berlin"
 D = date(2024, 3, 10)
@@ -567,7 +567,7 @@ def test_campaign_roi():
 
 
 def test_empty_snapshot():
-    from assets.state_logic import make_snapshot as mk
+    from tests.snapshot_factory import make_snapshot as mk
 
     snap = mk(D)
     s = build_kpi_summary(snap, tz=TZ)

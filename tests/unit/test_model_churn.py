@@ -11,8 +11,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from assets.model_logic import build_churn
-from assets.state_logic import make_snapshot
 from schemas import SCHEMAS
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import AS_OF, churn_world
 
 

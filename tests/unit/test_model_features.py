@@ -6,7 +6,7 @@ import pandas as pd
 import pandas.testing as pdt
 
 from assets.model_logic.features import FeatureInputs, features_at, labeled_snapshots, snapshot_days
-from assets.state_logic import make_snapshot
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import AS_OF, segment_world
 
 

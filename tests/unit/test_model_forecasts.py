@@ -15,8 +15,8 @@ from assets.model_logic import build_sales_forecast
 from assets.model_logic import forecast_models as fm
 from assets.model_logic import forecast_series as fs
 from assets.model_logic import forecasts as fc
-from assets.state_logic import make_snapshot
 from schemas import SCHEMAS
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import AS_OF, forecast_world
 
 

@@ -8,8 +8,8 @@ import pandas.testing as pdt
 import pytest
 
 from assets.model_logic import build_propensity
-from assets.state_logic import make_snapshot
 from schemas import SCHEMAS
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import churn_world
 
 

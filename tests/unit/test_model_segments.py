@@ -11,8 +11,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from assets.model_logic import build_customer_segments
 from assets.model_logic.segments import slug
-from assets.state_logic import make_snapshot
 from schemas import SCHEMAS
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import segment_world
 
 

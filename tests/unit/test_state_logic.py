@@ -10,10 +10,10 @@ from assets.state_logic import (
     LANDING_DAY,
     apply_upsert,
     build_opportunity_history,
-    make_snapshot,
     resolve_revenue_source,
     revenue_events,
 )
+from tests.snapshot_factory import make_snapshot
 
 
 def _opps(rows):
