@@ -6,15 +6,24 @@ blocked (each named), 2 usage errors.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -130,12 +139,14 @@ def execute(
     analytics: str,
     *,
     expected_blocked: set[str] | None = None,
+    force: bool = False,
 ) -> int:
     """Materialise every asset for the days in order; returns the exit code."""
     import dagster as dg
 
     from sales_pipeline.core.resources import PipelineSettings
     from sales_pipeline.definitions import build_defs
+    from sales_pipeline.resume import Ledger
     from sales_pipeline.runner import ensure_dagster_home, run_days
 
     try:
@@ -164,12 +175,27 @@ def execute(
     outcomes = []
     with dg.DagsterInstance.get() as instance, _progress() as progress:
         task = progress.add_task("days", total=len(days) + len(chosen))
+        counted: set[tuple[date, str]] = set()
+
+        def step(day: date, phase: str, status: str) -> None:
+            # A span reports each day as it is cleaned, then once more when the run ends.
+            advance = 0 if (day, phase) in counted else 1
+            counted.add((day, phase))
+            progress.update(task, advance=advance, description=f"{day} {phase} {status}")
 
         def on_outcome(outcome) -> None:
             outcomes.append(outcome)
             planted = not outcome.success and _expected(outcome, expected_blocked)
-            status = "ok" if outcome.success else "blocked (planted)" if planted else "FAILED"
-            progress.update(task, advance=1, description=f"{outcome.day} {outcome.phase} {status}")
+            status = (
+                "skipped"
+                if outcome.skipped
+                else "ok"
+                if outcome.success
+                else "blocked (planted)"
+                if planted
+                else "FAILED"
+            )
+            step(outcome.day, outcome.phase, status)
             for error in outcome.errors:
                 # A failure the generator planted on purpose is expected: say so as it happens.
                 line = Text(f"{outcome.day} {outcome.phase}: ")
@@ -180,7 +206,9 @@ def execute(
                 line.append(error, style="yellow" if planted else "red")
                 progress.console.print(line, soft_wrap=True)
 
-        run_days(defs, days, chosen, instance, on_outcome=on_outcome)
+        ledger = Ledger(config, force=force)
+        with _day_progress(lambda day: step(day, "ingest", "cleaned")):
+            run_days(defs, days, chosen, instance, on_outcome=on_outcome, ledger=ledger)
 
     _summary(outcomes, config.warehouse)
     failed = [o for o in outcomes if not o.success]
@@ -205,12 +233,34 @@ def _expected(outcome, expected_blocked: set[str] | None) -> bool:
     return outcome.phase == "ingest" and outcome.day.isoformat() in expected_blocked
 
 
+@contextmanager
+def _day_progress(callback):
+    """Follow the ingest's per-day progress records while a multi-day run goes on."""
+
+    class _Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            day = getattr(record, "day", None)
+            if day:
+                callback(date.fromisoformat(day))
+
+    logger = logging.getLogger("sales_pipeline.progress")
+    handler = _Handler()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description:<32}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=console,
         transient=False,
     )
@@ -289,6 +339,7 @@ def _summary(outcomes, warehouse_root: Path) -> None:
 @click.option(
     "--analytics", default="all", show_default=True, help="all | last | none | comma-separated days"
 )
+@click.option("--force", is_flag=True, help="redo days already materialised from the same inputs")
 def run(
     day_from: str,
     day_to: str,
@@ -296,6 +347,7 @@ def run(
     warehouse: Path | None,
     settings_file: Path | None,
     analytics: str,
+    force: bool,
 ) -> None:
     """Materialise every asset for the days --from..--to, in order."""
     code = execute(
@@ -303,6 +355,7 @@ def run(
         _parse_day(day_to, "--to"),
         _settings_overrides(landing, warehouse, settings_file),
         analytics,
+        force=force,
     )
     sys.exit(code)
 
@@ -319,7 +372,8 @@ def run(
 @click.option("--accounts", default=300, show_default=True, type=click.IntRange(min=10))
 @click.option("--months", default=13, show_default=True, type=click.IntRange(min=1, max=36))
 @click.option("--seed", default=0, show_default=True, type=int)
-def demo(out: Path, accounts: int, months: int, seed: int) -> None:
+@click.option("--force", is_flag=True, help="redo days already materialised from the same inputs")
+def demo(out: Path, accounts: int, months: int, seed: int, force: bool) -> None:
     """Generate dirty mixed-vendor exports, ingest every day, build analytics per month-end and the last day."""
     import json
 
@@ -353,7 +407,7 @@ def demo(out: Path, accounts: int, months: int, seed: int) -> None:
         "start_date": start.isoformat(),
     }
     os.environ.setdefault("SALES_PIPELINE_PII_KEY", "demo-only-key-not-secret")
-    code = execute(start, end, overrides, chosen, expected_blocked=planted_blocked)
+    code = execute(start, end, overrides, chosen, expected_blocked=planted_blocked, force=force)
     _written(warehouse_root)
     _headline(warehouse_root)
     _look_at_it(warehouse_root)

@@ -21,6 +21,7 @@ import dagster as dg
 
 from sales_pipeline.core.config import Settings
 from sales_pipeline.jobs import ANALYTICS_JOB, INGEST_JOB, PARTITION_CONCURRENCY_TAG
+from sales_pipeline.resume import Ledger
 
 # The instance every entry point shares (CLI, `sales-pipeline ui`, `dagster dev`, the daemon).
 # The run queue allows one run per partition at a time (runs carry PARTITION_CONCURRENCY_TAG,
@@ -65,6 +66,7 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)
     failed_day: date | None = None  # the day a multi-day ingest run stopped at
     wrote_audit: bool = False  # this run (not an earlier one) wrote the day's ingest_audit
+    skipped: bool = False  # materialised by an earlier run from the same inputs (resume)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -251,6 +253,37 @@ def ingest_span(
     ]
 
 
+def ingest_pending(
+    defs: dg.Definitions, days: list[date], instance: dg.DagsterInstance, ledger: Ledger | None
+) -> list[RunOutcome]:
+    """Ingest the days the ledger does not know as done, in runs of consecutive days."""
+    outcomes: list[RunOutcome] = []
+    pending: list[date] = []
+    for day in [*days, None]:
+        if day is not None and (ledger is None or not ledger.done("ingest", day)):
+            pending.append(day)
+            continue
+        for outcome in ingest_span(defs, pending, instance):
+            outcomes.append(outcome)
+            if outcome.success and ledger is not None:
+                ledger.record("ingest", outcome.day)
+        pending = []
+        if day is not None:
+            outcomes.append(RunOutcome(day, "ingest", True, 0.0, skipped=True))
+    return outcomes
+
+
+def run_analytics(
+    defs: dg.Definitions, day: date, instance: dg.DagsterInstance, ledger: Ledger | None
+) -> RunOutcome:
+    if ledger is not None and ledger.done("analytics", day):
+        return RunOutcome(day, "analytics", True, 0.0, skipped=True)
+    outcome, _ = run_job(defs, ANALYTICS_JOB, day, instance)
+    if outcome.success and ledger is not None:
+        ledger.record("analytics", day)
+    return outcome
+
+
 def run_days(
     defs: dg.Definitions,
     days: Iterable[date],
@@ -258,8 +291,13 @@ def run_days(
     instance: dg.DagsterInstance,
     *,
     on_outcome: Callable[[RunOutcome], None] | None = None,
+    ledger: Ledger | None = None,
 ) -> list[RunOutcome]:
-    """Ingest the days in order, in spans that end at each analytics day; then its analytics."""
+    """Ingest the days in order, in spans that end at each analytics day; then its analytics.
+
+    With a ledger, days (and analytics days) already materialised from the same inputs are
+    skipped (see `resume.py`).
+    """
     fail_orphaned_runs(instance)
     outcomes: list[RunOutcome] = []
     span: list[date] = []
@@ -268,7 +306,7 @@ def run_days(
         span.append(day)
         if day not in analytics_days and day != ordered[-1]:
             continue
-        ingested = ingest_span(defs, span, instance)
+        ingested = ingest_pending(defs, span, instance, ledger)
         span = []
         for outcome in ingested:
             outcomes.append(outcome)
@@ -276,7 +314,7 @@ def run_days(
                 on_outcome(outcome)
         if day in analytics_days and ingested[-1].success:
             # A blocked day gets no analytics; later days still run.
-            outcome, _ = run_job(defs, ANALYTICS_JOB, day, instance)
+            outcome = run_analytics(defs, day, instance, ledger)
             outcomes.append(outcome)
             if on_outcome:
                 on_outcome(outcome)

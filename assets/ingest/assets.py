@@ -8,6 +8,7 @@ good partition untouched. The failing blocking check then fails the step, so not
 runs for that day.
 """
 
+import logging
 from datetime import date, timedelta
 
 import dagster as dg
@@ -32,6 +33,9 @@ from schemas import ENTITIES, TABLES
 
 OWNERS = ["team:data-engineering"]
 INGEST_GROUP = "ingest"
+# One record per landing day cleaned, so a caller (the CLI's progress bar) can follow a
+# multi-day run day by day; nothing listens by default.
+PROGRESS = logging.getLogger("sales_pipeline.progress")
 CLEAN_GROUP = "clean"
 INGEST_TABLES = ("quarantine", "ingest_audit", "schema_profile", "schema_drift")
 
@@ -145,6 +149,7 @@ def ingest_days(config: Settings, days: list[date]) -> list[DayResult]:
     profiles = load_prior_profiles(config, days[0])
     if len(days) == 1:
         result = ingest_day(days[0], config, load_prior_state(config, days[0]))
+        PROGRESS.info("ingested %s", days[0].isoformat(), extra={"day": days[0].isoformat()})
         return [check_day(result, profiles, config.drift_block)]
     records = load_prior_records(config, days[0])
     results = []
@@ -160,6 +165,7 @@ def ingest_days(config: Settings, days: list[date]) -> list[DayResult]:
             reasons = "; ".join(r for rs in result.blocked.values() for r in rs)
             raise RangeDayFailed(day, reasons)
         results.append(result)
+        PROGRESS.info("ingested %s", day.isoformat(), extra={"day": day.isoformat()})
         for entity in records:
             if entity in result.clean:
                 new = result.clean[entity].assign(**{LANDING_DAY: pd.Timestamp(day)})

@@ -75,7 +75,11 @@ def _plant(root, day: date, rows: list[dict]) -> None:
     """Append hand-written opportunity versions to a day's clean partition."""
     from schemas import TABLES, conform
 
-    frame = warehouse.read_partition(root, "opportunities", day)
+    frame = (
+        warehouse.read_partition(root, "opportunities", day)
+        if warehouse.has_partition(root, "opportunities", day)
+        else TABLES["opportunities"].empty_frame()  # a blocked day: its first good version
+    )
     extra = conform(pd.DataFrame(rows), TABLES["opportunities"])
     warehouse.write_partition(root, "opportunities", day, pd.concat([frame, extra]))
 
