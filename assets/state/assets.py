@@ -103,7 +103,10 @@ def _outs() -> dict[str, dg.AssetOut]:
 
 
 def build_state_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    previous_day = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+    # The first partition has no previous day: its state is a rebuild.
+    previous_day = dg.TimeWindowPartitionMapping(
+        start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+    )
 
     @dg.multi_asset(
         name="state",
