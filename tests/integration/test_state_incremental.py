@@ -26,7 +26,7 @@ from assets.state.store import (
 )
 from crm_generator import generate
 from sales_pipeline.core import warehouse
-from sales_pipeline.core.config import load_settings
+from sales_pipeline.core.resources import PipelineSettings
 from schemas import ENTITIES, state_table_name
 from tests.integration.pipeline_fixture import ingest_days
 
@@ -90,10 +90,11 @@ def zone(tmp_path_factory):
     landing, root = base / "landing", base / "warehouse"
     generate(landing, days=DAYS, accounts=30, fmt="canonical", seed=3, start=START)
     settings_file = base / "settings.toml"
-    settings_file.write_text('[entities.accounts]\nload_mode = "snapshot"\n', encoding="utf-8")
-    settings = load_settings(
-        {"landing": str(landing), "warehouse": str(root), "settings_file": str(settings_file)},
-        environ={"SALES_PIPELINE_PII_KEY": "k"},
+    settings_file.write_text(
+        'pii_key = "k"\n[entities.accounts]\nload_mode = "snapshot"\n', encoding="utf-8"
+    )
+    settings = PipelineSettings(
+        landing=str(landing), warehouse=str(root), settings_file=str(settings_file)
     )
     ingest_days(settings, START, DAYS)
     # A tombstone, then a re-send of the older version in a later increment: stays deleted.
