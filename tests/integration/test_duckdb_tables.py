@@ -61,5 +61,5 @@ def test_duckdb_reads_every_table_with_hive_partitioning(built, table):
         assert pq.read_schema(root / table / part / "part-0.parquet").equals(
             expected, check_metadata=False
         )
-    if table not in ("quarantine",):
+    if table not in ("quarantine", "schema_drift"):  # no drift planted in this zone
         assert rows[0] > 0, f"{table} is empty"

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.state_logic import Snapshot, make_snapshot
+from assets.state_logic import Snapshot
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import AS_OF
 
 HISTORY_DAYS = 730

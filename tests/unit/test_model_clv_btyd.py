@@ -10,7 +10,7 @@ import pytest
 
 from assets.model_logic import btyd
 from assets.model_logic.probabilistic_clv import build_customer_clv, rfm_summary
-from assets.state_logic import make_snapshot
+from tests.snapshot_factory import make_snapshot
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow" / "CDNOW_sample.txt"
 
