@@ -148,6 +148,8 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     for event in result.get_step_failure_events():
         user = _user_failure(event)
         if user is not None and user.description:
+            if all(line in messages for line in user.description.split("\n")[1:]) and messages:
+                continue  # a blocked day: its files are already listed from the check above
             text = user.description
         else:
             error = event.step_failure_data.error if event.step_failure_data else None

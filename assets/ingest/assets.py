@@ -344,11 +344,24 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
                 "rows_quarantined": dg.MetadataValue.int(int(audit["rows_quarantined"].sum())),
                 "rows_duplicate": dg.MetadataValue.int(int(audit["rows_duplicate"].sum())),
                 "blocked_files": dg.MetadataValue.int(int((audit["status"] == "blocked").sum())),
+                # A number per partition, so the UI plots the day's data quality over time.
+                "quarantine_share": dg.MetadataValue.float(
+                    float(audit["rows_quarantined"].sum())
+                    / max(float((audit["rows_read"] - audit["rows_duplicate"]).sum()), 1.0)
+                ),
             },
         )
         yield pandera_check_result("ingest_audit", audit)
-        yield _share_check(audit, blocked)
+        share = _share_check(audit, blocked)
+        yield share
         yield _balance_check(audit)
         yield from _drift_outputs(results, value)
+        if blocked:
+            # Fail with the reason itself (shown on the run page) rather than Dagster's generic
+            # "blocking asset check failed" error; everything above is already written.
+            raise dg.Failure(
+                description=f"{days[0]} blocked: {share.description}",
+                metadata={k: share.metadata[k] for k in ("blocked_entities", "blocked")},
+            )
 
     return [ingest]
