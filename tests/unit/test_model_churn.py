@@ -12,8 +12,8 @@ from sklearn.metrics import roc_auc_score
 
 from assets.model_logic import build_churn
 from schemas import SCHEMAS
-from tests.snapshot_factory import make_snapshot
 from tests.cross_process import digest_in_subprocess, output_digest
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import AS_OF, churn_world
 
 

@@ -12,8 +12,8 @@ from sklearn.metrics import adjusted_rand_score
 from assets.model_logic import build_customer_segments
 from assets.model_logic.segments import slug
 from schemas import SCHEMAS
-from tests.snapshot_factory import make_snapshot
 from tests.cross_process import digest_in_subprocess, output_digest
+from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import AS_OF, segment_world
 
 
