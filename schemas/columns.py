@@ -198,7 +198,7 @@ SALESFORCE_COLUMNS: dict[str, dict[str, str]] = {
         "Id": "activity_id",
         "AccountId": "account_id",
         "WhoId": "contact_id",
-        "Description": "outcome",
+        # Not `Description`: free text about people, personal data (assets/ingest/pii.py).
         "CallDisposition": "outcome",
         **_SF_COMMON,
     },

@@ -259,7 +259,17 @@ ROW_REASONS = (
     "no_fx_rate",
     "malformed_line",
 )
-FILE_REASONS = ("empty_file", "missing_column", "undecodable", "corrupt_archive", "unsafe_archive")
+FILE_REASONS = (
+    "empty_file",
+    "missing_column",
+    "undecodable",
+    "corrupt_archive",
+    "unsafe_archive",
+    # Beyond the contract's list (README "Decisions"):
+    "unsupported_format",  # a format that is not read: .xls, .json, .csv.bz2, a zip in a zip
+    "unsafe_path",  # a symbolic link leaving the landing root
+    "snapshot_drop",  # a full snapshot that is empty or deletes too many live records
+)
 
 QUARANTINE = Table(
     "quarantine",

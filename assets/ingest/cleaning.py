@@ -8,6 +8,7 @@ rows through the check names, which are the contract's reason codes (`schemas/in
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,8 +27,15 @@ from assets.ingest.presets import DEFAULT_PROBABILITY, map_stage
 from schemas import SCHEMAS, TABLES, conform
 from schemas.ingest import MONEY_COLUMNS, PII_COLUMNS, QUARANTINE, REQUIRED_INPUT, ROW_REASONS
 
-REASON_RANK = {reason: rank for rank, reason in enumerate(ROW_REASONS)}
+# A record whose cell holds a line break in a single-line column was not split as its file
+# meant (two stray quotes swallow the lines between them): its other problems are symptoms, so
+# `malformed_line` is its code whatever else it has.
+REASON_RANK = {reason: rank for rank, reason in enumerate(ROW_REASONS)} | {"malformed_line": -1}
 CLOSED_STAGES = ("closed_won", "closed_lost")
+MULTILINE_COLUMNS = frozenset({"outcome"})
+"""Free-text columns where a line break is a value; in every other column it is a broken record."""
+MAX_ID_BYTES = 255
+CURRENCY_CODE = r"^[A-Z]{3}$"
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,7 @@ def _parse_columns(
             raw_null[name] = pd.Series(True, index=frame.index)
             continue
         raw = frame[name]
+        _check_shape(name, kind, raw, problems)
         if kind == "pii":
             typed[f"{name}_hash"] = hash_pii(raw, ctx.pii_key, column=name)
             continue
@@ -245,6 +254,17 @@ def _parse_typed_columns(
             name: pool.submit(_parse_typed, kind, name, frame[name], ctx) for name, kind in columns
         }
         return {name: future.result() for name, future in futures.items()}
+
+
+def _check_shape(name: str, kind: str, raw: pd.Series, problems: _Problems) -> None:
+    """Values, not only types: no control characters (NUL included), no line break outside a
+    free-text column, IDs of bounded length."""
+    breaks, control, sizes = values.cell_shape(raw)
+    if name not in MULTILINE_COLUMNS:
+        problems.add("malformed_line", name, breaks)
+    problems.add("mangled_id" if kind == "id" else "invalid_value", name, control)
+    if kind == "id":
+        problems.add("mangled_id", name, sizes > MAX_ID_BYTES)
 
 
 _INVALID_REASON = {
@@ -285,7 +305,12 @@ def _text_value(
     if kind == "enum":
         return text.str.strip().str.lower().str.replace(r"\s+", "_", regex=True)
     if kind == "currency":
-        return text.str.upper()
+        code = text.str.upper()
+        # A file has a handful of distinct codes: check those, not every cell.
+        bad = [c for c in code.dropna().unique() if not re.fullmatch(CURRENCY_CODE, c)]
+        if bad:
+            problems.add("invalid_value", name, code.isin(bad))
+        return code
     return text
 
 

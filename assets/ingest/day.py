@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from assets.drift.profile import profile_file
-from assets.ingest import presets, readers, values
+from assets.ingest import pii, presets, readers, values
 from assets.ingest.cleaning import (
     CleanContext,
     clean_frame,
@@ -25,7 +27,7 @@ from assets.state_logic import latest_versions
 from sales_pipeline.core.config import Settings
 from schemas import ENTITIES, TABLES, conform
 from schemas.drift import SCHEMA_DRIFT, SCHEMA_PROFILE
-from schemas.ingest import FILE_REASONS, INGEST_AUDIT, PII_COLUMNS, QUARANTINE
+from schemas.ingest import INGEST_AUDIT, QUARANTINE
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +71,67 @@ class DayResult:
         return {str(k): int(v) for k, v in q["reason_code"].value_counts().sort_index().items()}
 
 
-def _file_quarantine(entity: str, raw: readers.RawFile, code: str, message: str) -> pd.DataFrame:
+@dataclass
+class AuditRow:
+    """One `ingest_audit` row (the table's columns, in order)."""
+
+    entity: str
+    source_file: str
+    file_sha256: str
+    vendor_format: str | None
+    encoding: str | None
+    delimiter: str | None
+    rows_read: int
+    rows_clean: int
+    rows_quarantined: int
+    rows_duplicate: int
+    extra_columns: list[str]
+    status: str
+    message: str | None
+
+    @classmethod
+    def of(cls, raw: readers.RawFile, entity: str, **counts) -> AuditRow:
+        fields = {"vendor_format": None, "extra_columns": [], "message": None, **counts}
+        fields["extra_columns"] = pii.safe_names(sorted(fields["extra_columns"]))
+        zero = {"rows_read": 0, "rows_clean": 0, "rows_quarantined": 0, "rows_duplicate": 0}
+        return cls(
+            entity=entity,
+            source_file=raw.source_file,
+            file_sha256=raw.sha256,
+            encoding=raw.encoding,
+            delimiter=raw.delimiter,
+            **{**zero, "status": "ok", **fields},
+        )
+
+
+@dataclass
+class FileOutcome:
+    """What one landing file contributes to the day."""
+
+    audit: AuditRow
+    quarantine: pd.DataFrame = field(default_factory=QUARANTINE.empty_frame)
+    clean: pd.DataFrame | None = None
+    """Typed rows (None for a file that cannot be read)."""
+    seen: pd.DataFrame | None = None
+    """Keys of every record of the file, quarantined ones too (snapshots delete the others)."""
+    blocked: str | None = None
+    """Why the file blocks its entity's partition, naming file, reason code and cause."""
+
+
+# A container that cannot be opened may hold any entity: its error blocks the day even when its
+# name matches none (a Salesforce weekly export `WE_00D...zip`, a bomb named `export.zip`).
+_BLOCKS_ANY_ENTITY = ("corrupt_archive", "unsafe_archive", "unsafe_path")
+_ARCHIVE_NAME = re.compile(r"\.(zip|gz|gzip|bz2|xz|zst|7z|rar|tar|tgz)$", re.IGNORECASE)
+
+
+def _refused(
+    entity: str, raw: readers.RawFile, code: str, message: str, *, rows: int | None = None, **audit
+) -> FileOutcome:
+    """A file that cannot be read or applied: all its rows quarantined under one file-level
+    reason (one quarantine row, null source_row), its entity blocked."""
+    rows = raw.rows_read if rows is None else rows
     record = {"file": raw.source_file, "error": message}
-    return pd.DataFrame(
+    quarantine = pd.DataFrame(
         {
             "entity": [entity],
             "source_file": [raw.source_file],
@@ -81,6 +141,35 @@ def _file_quarantine(entity: str, raw: readers.RawFile, code: str, message: str)
             "raw_record": [json.dumps(record, ensure_ascii=False)],
         }
     )
+    counts = {"rows_read": rows, "rows_quarantined": rows}
+    return FileOutcome(
+        audit=AuditRow.of(raw, entity, **counts, status="blocked", message=message, **audit),
+        quarantine=conform(quarantine, QUARANTINE),
+        blocked=f"{raw.source_file}: {code}: {message.removeprefix(raw.source_file + ': ')}",
+    )
+
+
+def _skipped(raw: readers.RawFile, why: str) -> FileOutcome:
+    log.warning("%s: %s; skipped", raw.source_file, why)
+    return FileOutcome(audit=AuditRow.of(raw, "unknown", message=f"skipped: {why}"))
+
+
+def route_file(
+    raw: readers.RawFile, patterns: dict[str, list[str]] | None
+) -> tuple[str | None, FileOutcome | None]:
+    """(entity, outcome) of a landing file before cleaning: a file error is decided first, so an
+    unreadable archive is never skipped as an unknown name. An outcome means: nothing to clean."""
+    entity = presets.detect_entity(raw.name, patterns)
+    error = raw.error
+    if error is not None:
+        if entity is not None:
+            return entity, _refused(entity, raw, error.code, error.message)
+        if error.code in _BLOCKS_ANY_ENTITY or _ARCHIVE_NAME.search(raw.name):
+            return "unknown", _refused("unknown", raw, error.code, error.message)
+        return None, _skipped(raw, f"no entity matches the file name ({error.code})")
+    if entity is None:
+        return None, _skipped(raw, "no entity matches the file name")
+    return entity, None
 
 
 def _malformed_quarantine(entity: str, raw: readers.RawFile, pii_headers: set[str]) -> pd.DataFrame:
@@ -107,33 +196,6 @@ def _malformed_quarantine(entity: str, raw: readers.RawFile, pii_headers: set[st
     )
 
 
-def _audit_row(
-    raw: readers.RawFile,
-    entity: str,
-    vendor: str | None,
-    extra: list[str],
-    counts: tuple[int, int, int, int],
-    status: str,
-    message: str | None,
-) -> dict:
-    read, clean, quarantined, duplicate = counts
-    return {
-        "entity": entity,
-        "source_file": raw.source_file,
-        "file_sha256": raw.sha256,
-        "vendor_format": vendor,
-        "encoding": raw.encoding,
-        "delimiter": raw.delimiter,
-        "rows_read": read,
-        "rows_clean": clean,
-        "rows_quarantined": quarantined,
-        "rows_duplicate": duplicate,
-        "extra_columns": sorted(extra),
-        "status": status,
-        "message": message,
-    }
-
-
 def rep_name_index(reps: pd.DataFrame) -> dict[str, str]:
     """casefolded rep name -> rep_id, from the latest version of each rep."""
     if reps.empty:
@@ -143,108 +205,171 @@ def rep_name_index(reps: pd.DataFrame) -> dict[str, str]:
     return dict(zip(names, latest["rep_id"], strict=True))
 
 
-def ingest_day(
-    day: date,
-    settings: Settings,
-    prior: PriorState,
-) -> DayResult:
+@dataclass
+class _DayState:
+    """What cleaning the day's files in entity order accumulates."""
+
+    fx: pd.DataFrame
+    rep_names: dict[str, str]
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    tombstones: dict[str, pd.DataFrame] = field(default_factory=dict)
+    blocked: dict[str, list[str]] = field(default_factory=dict)
+    profiles: list[pd.DataFrame] = field(default_factory=lambda: [SCHEMA_PROFILE.empty_frame()])
+
+    def add(self, entity: str, outcome: FileOutcome) -> None:
+        self.outcomes.append(outcome)
+        if outcome.blocked:
+            self.blocked.setdefault(entity, []).append(outcome.blocked)
+
+
+def ingest_day(day: date, settings: Settings, prior: PriorState) -> DayResult:
     """Ingest `<landing>/<day>/`; every file ends up in the audit, every row clean/quarantined/duplicate."""
     day_dir = settings.landing / day.isoformat()
     if not day_dir.is_dir():
         raise LandingFolderMissing(
             f"no landing folder for {day.isoformat()}: {day_dir} does not exist"
         )
-    raws = readers.read_landing_day(day_dir, settings.landing)
     patterns = {
         e: list(settings.entity(e).file_patterns)
         for e in ENTITIES
         if settings.entity(e).file_patterns
     }
-
-    audit_rows: list[dict] = []
-    quarantines: list[pd.DataFrame] = []
-    profiles: list[pd.DataFrame] = [SCHEMA_PROFILE.empty_frame()]
-    by_entity: dict[str, list[tuple[readers.RawFile, presets.CanonicalFrame | None]]] = {
-        e: [] for e in ENTITIES
-    }
-    for raw in raws:
-        entity = presets.detect_entity(raw.name, patterns or None)
-        if raw.error is not None and raw.error.code not in FILE_REASONS:
-            log.warning("%s: %s; skipped", raw.source_file, raw.error.message)
-            audit_rows.append(
-                _audit_row(
-                    raw,
-                    entity or "unknown",
-                    None,
-                    [],
-                    (0, 0, 0, 0),
-                    "ok",
-                    f"skipped: {raw.error.message}",
-                )
-            )
-            continue
-        if entity is None:
-            log.warning("%s: no entity matches this file name; skipped", raw.source_file)
-            audit_rows.append(
-                _audit_row(
-                    raw,
-                    "unknown",
-                    None,
-                    [],
-                    (0, 0, 0, 0),
-                    "ok",
-                    "skipped: no entity matches the file name",
-                )
-            )
-            continue
-        by_entity[entity].append((raw, None))
-
-    clean: dict[str, list[pd.DataFrame]] = {}
-    seen: dict[str, list[pd.DataFrame]] = {}
-    blocked: dict[str, list[str]] = {}
-    today_fx = prior.fx_rates
-    rep_names = rep_name_index(prior.reps)
+    state = _DayState(fx=prior.fx_rates, rep_names=rep_name_index(prior.reps))
+    by_entity: dict[str, list[readers.RawFile]] = {e: [] for e in ENTITIES}
+    for raw in readers.read_landing_day(day_dir, settings.landing):
+        entity, outcome = route_file(raw, patterns or None)
+        if outcome is not None:
+            state.add(entity or "unknown", outcome)
+        else:
+            by_entity[entity].append(raw)
     for entity in ENTITY_ORDER:
-        for raw, _ in by_entity[entity]:
-            report = _ingest_file(entity, raw, settings, day, today_fx, rep_names)
-            profiles.append(profile_file(entity, raw, settings))
-            audit_rows.append(report.pop("audit"))
-            quarantines.append(report["quarantine"])
-            if report["blocked"]:
-                blocked.setdefault(entity, []).append(report["blocked"])
-            if report["clean"] is not None:
-                clean.setdefault(entity, []).append(report["clean"])
-            if report.get("seen") is not None:
-                seen.setdefault(entity, []).append(report["seen"])
-        if entity in prior.alive and clean.get(entity) and entity not in blocked:
-            clean[entity].append(
-                snapshot_tombstones(
-                    entity,
-                    prior.alive[entity],
-                    clean[entity],
-                    day,
-                    settings.timezone,
-                    seen=seen.get(entity),
-                )
-            )
-        if entity == "fx_rates" and clean.get("fx_rates"):
-            today_fx = pd.concat([prior.fx_rates, *clean["fx_rates"]], ignore_index=True)
-        if entity == "reps" and clean.get("reps"):
-            rep_names = rep_name_index(pd.concat([prior.reps, *clean["reps"]], ignore_index=True))
+        files = [
+            (raw, ingest_file(entity, raw, settings, day, state.fx, state.rep_names))
+            for raw in by_entity[entity]
+        ]
+        state.profiles.extend(profile_file(entity, raw, settings) for raw in by_entity[entity])
+        for outcome in _finish_entity(entity, files, settings, day, prior, state):
+            state.add(entity, outcome)
+        clean = [o.clean for _, o in files if o.clean is not None]
+        if entity == "fx_rates" and clean:
+            state.fx = pd.concat([prior.fx_rates, *clean], ignore_index=True)
+        if entity == "reps" and clean:
+            state.rep_names = rep_name_index(pd.concat([prior.reps, *clean], ignore_index=True))
+    return _day_result(day, state)
 
+
+def _day_result(day: date, state: _DayState) -> DayResult:
+    clean: dict[str, list[pd.DataFrame]] = {}
+    for outcome in state.outcomes:
+        if outcome.clean is not None:
+            clean.setdefault(outcome.audit.entity, []).append(outcome.clean)
+    for entity, tombstones in state.tombstones.items():
+        clean[entity].append(tombstones)
+    audit = pd.DataFrame(
+        [asdict(o.audit) for o in state.outcomes], columns=INGEST_AUDIT.column_names
+    )
+    quarantine = [QUARANTINE.empty_frame(), *(o.quarantine for o in state.outcomes)]
     return DayResult(
         day=day,
         clean={
             e: conform(pd.concat(frames, ignore_index=True), TABLES[e])
             for e, frames in clean.items()
         },
-        blocked=blocked,
-        quarantine=conform(
-            pd.concat([QUARANTINE.empty_frame(), *quarantines], ignore_index=True), QUARANTINE
-        ),
-        audit=conform(pd.DataFrame(audit_rows, columns=INGEST_AUDIT.column_names), INGEST_AUDIT),
-        profiles=conform(pd.concat(profiles, ignore_index=True), SCHEMA_PROFILE),
+        blocked=state.blocked,
+        quarantine=conform(pd.concat(quarantine, ignore_index=True), QUARANTINE),
+        audit=conform(audit, INGEST_AUDIT),
+        profiles=conform(pd.concat(state.profiles, ignore_index=True), SCHEMA_PROFILE),
     )
+
+
+def _finish_entity(
+    entity: str,
+    files: list[tuple[readers.RawFile, FileOutcome]],
+    settings: Settings,
+    day: date,
+    prior: PriorState,
+    state: _DayState,
+) -> list[FileOutcome]:
+    """Rules over all of an entity's files of the day: one version per key, snapshot deletes."""
+    outcomes = [o for _, o in files]
+    if not outcomes or any(o.blocked for o in outcomes):
+        return outcomes
+    dedupe_across_files(outcomes, TABLES[entity].primary_key)
+    if entity not in prior.alive:
+        return outcomes
+    alive = prior.alive[entity]
+    tombstones = snapshot_tombstones(
+        entity,
+        alive,
+        [o.clean for o in outcomes],
+        day,
+        settings.timezone,
+        seen=[o.seen for o in outcomes if o.seen is not None],
+    )
+    reason = snapshot_refusal(len(alive), len(tombstones), settings.thresholds.max_snapshot_drop)
+    if reason is None:
+        if len(tombstones):
+            state.tombstones[entity] = tombstones
+        return outcomes
+    return [
+        _refused(
+            entity,
+            raw,
+            "snapshot_drop",
+            f"{raw.source_file}: {reason}",
+            rows=o.audit.rows_read,
+            vendor_format=o.audit.vendor_format,
+            extra_columns=o.audit.extra_columns,
+        )
+        for raw, o in files
+    ]
+
+
+def snapshot_refusal(live: int, deleted: int, max_drop: float) -> str | None:
+    """Why a full snapshot must not be applied: it is empty, or it deletes more than `max_drop`
+    of the live records (an export cut short or filtered, not a mass deletion); else None."""
+    if not live or not deleted:
+        return None
+    if deleted == live:
+        return f"the snapshot is empty: applying it would delete all {live} live records"
+    share = deleted / live
+    if share > max_drop:
+        return (
+            f"the snapshot would delete {deleted} of {live} live records "
+            f"({share:.0%} > max_snapshot_drop {max_drop:.0%})"
+        )
+    return None
+
+
+def dedupe_across_files(outcomes: list[FileOutcome], key: tuple[str, ...]) -> None:
+    """One version per key in the day's partition, as the table's primary key requires.
+
+    Two files of a day may carry the same record (Salesforce `Task` and a re-sent export): the
+    latest `updated_at` wins, equal timestamps the later file; the others count as duplicates of
+    the file that carried them, so every file's rows still balance.
+    """
+    live = [o for o in outcomes if o.clean is not None and len(o.clean)]
+    if len(live) < 2:
+        return
+    both = pd.concat(
+        [o.clean[[*key, "updated_at"]].assign(_file=i) for i, o in enumerate(live)],
+        ignore_index=True,
+    )
+    repeated = both.duplicated(list(key), keep=False)
+    if not repeated.any():
+        return
+    contested = both[repeated].sort_values(["updated_at", "_file"], kind="stable")
+    losers = contested.index.difference(contested.drop_duplicates(list(key), keep="last").index)
+    lose = np.zeros(len(both), dtype=bool)
+    lose[losers] = True
+    start = 0
+    for outcome in live:
+        mine = lose[start : start + len(outcome.clean)]
+        start += len(outcome.clean)
+        if mine.any():
+            outcome.clean = outcome.clean[~mine].reset_index(drop=True)
+            outcome.audit.rows_clean -= int(mine.sum())
+            outcome.audit.rows_duplicate += int(mine.sum())
 
 
 def snapshot_tombstones(
@@ -296,81 +421,61 @@ def _with_headers(raw: readers.RawFile) -> pd.DataFrame:
     return raw.frame.set_axis(names, axis=1)
 
 
-def _detail(raw: readers.RawFile) -> str:
-    """The reader's error message without the file name the blocking reason already leads with."""
-    message = raw.error.message
-    prefix = f"{raw.source_file}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
+def _clean_context(
+    settings: Settings,
+    entity: str,
+    day: date,
+    vendor: str,
+    raw: readers.RawFile,
+    fx: pd.DataFrame,
+    rep_names: dict[str, str],
+) -> CleanContext:
+    return CleanContext(
+        landing_day=day,
+        timezone=settings.timezone,
+        currency=settings.currency,
+        pii_key=settings.pii_key,
+        salesforce_ids=vendor == "salesforce",
+        excel_serial=raw.name.lower().endswith(".xlsx"),
+        stage_aliases=dict(settings.stages),
+        date_order=dict(settings.entity(entity).date_order),
+        fx_rates=fx,
+        rep_names=rep_names,
+    )
 
 
-def _ingest_file(
+def _seen_keys(entity: str, frame: pd.DataFrame, salesforce: bool) -> pd.DataFrame | None:
+    """Keys of every record in the file (quarantined ones too), typed as the cleaner types IDs."""
+    key = TABLES[entity].primary_key
+    if len(key) != 1 or not key[0].endswith("_id"):
+        return None
+    ids = values.parse_id(frame[key[0]], salesforce=salesforce).values
+    return pd.DataFrame({key[0]: ids.dropna().unique()}).astype("str")
+
+
+def ingest_file(
     entity: str,
     raw: readers.RawFile,
     settings: Settings,
     day: date,
     fx: pd.DataFrame,
     rep_names: dict[str, str],
-) -> dict:
-    """Clean one file; returns its audit row, quarantine, clean rows and blocking reason (if any)."""
-    if raw.error is not None:
-        message = f"{raw.source_file}: {raw.error.message}"
-        return {
-            "audit": _audit_row(
-                raw, entity, None, [], (raw.rows_read, 0, raw.rows_read, 0), "blocked", message
-            ),
-            "quarantine": _file_quarantine(entity, raw, raw.error.code, message),
-            "clean": None,
-            "blocked": f"{raw.source_file}: {raw.error.code}: {_detail(raw)}",
-        }
+) -> FileOutcome:
+    """Clean one readable file of `entity`: its audit row, quarantine, clean rows, and whether
+    its quarantine share blocks the entity."""
     options = settings.entity(entity)
     canonical = presets.to_canonical(
         raw, entity, aliases={entity: dict(options.aliases)} if options.aliases else None
     )
+    described = {"vendor_format": canonical.vendor_format, "extra_columns": canonical.extra_columns}
     missing = missing_required_columns(entity, list(canonical.frame.columns))
     if missing:
         message = (
             f"{raw.source_file}: required column(s) {', '.join(missing)} missing from the header"
         )
-        return {
-            "audit": _audit_row(
-                raw,
-                entity,
-                canonical.vendor_format,
-                canonical.extra_columns,
-                (raw.rows_read, 0, raw.rows_read, 0),
-                "blocked",
-                message,
-            ),
-            "quarantine": _file_quarantine(entity, raw, "missing_column", message),
-            "clean": None,
-            "blocked": f"{raw.source_file}: missing_column: {', '.join(missing)}",
-        }
-    ctx = CleanContext(
-        landing_day=day,
-        timezone=settings.timezone,
-        currency=settings.currency,
-        pii_key=settings.pii_key,
-        salesforce_ids=canonical.vendor_format == "salesforce",
-        excel_serial=raw.name.lower().endswith(".xlsx"),
-        stage_aliases=dict(settings.stages),
-        date_order=dict(options.date_order),
-        fx_rates=fx,
-        rep_names=rep_names,
-    )
-    pii_headers = {
-        canonical.source_columns[c] for c in PII_COLUMNS if c in canonical.source_columns
-    }
-    if entity == "contacts":
-        # A contact export carries personal data beyond the canonical PII columns (full name,
-        # mobile, mailing address): in quarantine keep only the non-personal mapped columns.
-        kept = {h for c, h in canonical.source_columns.items() if c not in PII_COLUMNS}
-        pii_headers |= {h for h in raw.header if h not in kept}
-    key = TABLES[entity].primary_key
-    seen = None
-    if len(key) == 1 and key[0].endswith("_id"):
-        # Keys of every record in the file (quarantined ones too), typed as the cleaner types IDs.
-        ids = values.parse_id(canonical.frame[key[0]], salesforce=ctx.salesforce_ids).values
-        seen = pd.DataFrame({key[0]: ids.dropna().unique()}).astype("str")
+        return _refused(entity, raw, "missing_column", message, **described)
+    ctx = _clean_context(settings, entity, day, canonical.vendor_format, raw, fx, rep_names)
+    masked = pii.pii_headers(entity, raw.header, canonical.source_columns)
     result = clean_frame(
         entity,
         canonical.frame,
@@ -378,35 +483,40 @@ def _ingest_file(
         source_file=raw.source_file,
         ctx=ctx,
         raw_frame=_with_headers(raw),
-        pii_headers=pii_headers,
+        pii_headers=masked,
     )
-    malformed = _malformed_quarantine(entity, raw, pii_headers)
+    malformed = _malformed_quarantine(entity, raw, masked)
     quarantine = (
         pd.concat([result.quarantine, malformed], ignore_index=True)
         if len(malformed)
         else result.quarantine
     )
     rows_read = result.rows_read + len(malformed)
-    quarantined = len(quarantine)
     denominator = rows_read - result.rows_duplicate
-    share = quarantined / denominator if denominator else 0.0
-    status, message, blocked = "ok", None, None
+    share = len(quarantine) / denominator if denominator else 0.0
+    message = None
     if share > settings.max_quarantine:
-        status = "blocked"
-        message = f"{raw.source_file}: {quarantined} of {denominator} rows quarantined ({share:.1%} > {settings.max_quarantine:.1%})"
-        blocked = f"{raw.source_file}: quarantine_share: {message.split(': ', 1)[1]}"
-    return {
-        "audit": _audit_row(
-            raw,
-            entity,
-            canonical.vendor_format,
-            canonical.extra_columns,
-            (rows_read, result.rows_clean, quarantined, result.rows_duplicate),
-            status,
-            message,
-        ),
-        "quarantine": quarantine,
-        "clean": result.clean,
-        "blocked": blocked,
-        "seen": seen,
-    }
+        message = (
+            f"{raw.source_file}: {len(quarantine)} of {denominator} rows quarantined "
+            f"({share:.1%} > {settings.max_quarantine:.1%})"
+        )
+    audit = AuditRow.of(
+        raw,
+        entity,
+        **described,
+        rows_read=rows_read,
+        rows_clean=result.rows_clean,
+        rows_quarantined=len(quarantine),
+        rows_duplicate=result.rows_duplicate,
+        status="blocked" if message else "ok",
+        message=message,
+    )
+    return FileOutcome(
+        audit=audit,
+        quarantine=quarantine,
+        clean=result.clean,
+        seen=_seen_keys(entity, canonical.frame, ctx.salesforce_ids),
+        blocked=f"{raw.source_file}: quarantine_share: {message.split(': ', 1)[1]}"
+        if message
+        else None,
+    )

@@ -8,6 +8,7 @@ validation belong to the cleaner.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -30,7 +31,13 @@ __all__ = [
     "to_canonical",
 ]
 
-_STEM_SUFFIXES = re.compile(r"(\.(csv|tsv|txt|xlsx|jsonl|zip|gz))+$", re.IGNORECASE)
+# Every suffix that names a data format, read or not: `orders.csv.bz2` and `Opportunity.xls` are
+# files of their entity in a format that is not read (`unsupported_format`), not unknown files.
+_STEM_SUFFIXES = re.compile(
+    r"(\.(csv|tsv|txt|xlsx|xlsm|xls|ods|jsonl|ndjson|json|xml|parquet|avro"
+    r"|zip|gz|gzip|bz2|xz|zst|7z|rar|tar|tgz))+$",
+    re.IGNORECASE,
+)
 
 
 def normalise_header(name: str) -> str:
@@ -110,15 +117,26 @@ def _preset_maps(
     out = {}
     for fmt, mapping in maps.items():
         merged = dict(custom)
-        for k, v in mapping.items():
+        # Canonical names come after the preset's own (contract: understood in every preset).
+        for k, v in [*mapping.items(), *canonical.items()]:
             merged.setdefault(normalise_header(k), _targets(v) if v else ())
         out[fmt] = merged
     return out
 
 
-def _choose_format(keys: list[str], maps: dict[str, dict[str, tuple[str, ...]]]) -> str:
-    """The preset matching most headers; ties go to canonical (then Salesforce)."""
-    scores = {fmt: sum(key in mapping for key in set(keys)) for fmt, mapping in maps.items()}
+def _choose_format(keys: list[str], entity: str) -> str:
+    """The preset whose own names match most headers; ties go to canonical (then Salesforce)."""
+    own = {"canonical": {*C.CANONICAL_COLUMNS[entity], *C.CANONICAL_ALIASES.get(entity, {})}}
+    for vendor, tables in C.VENDOR_COLUMNS.items():
+        own[vendor] = set(tables.get(entity, {}))
+    if entity == "activities":
+        own["salesforce"] |= {*C.TASK_TYPE_COLUMNS, *C.TASK_OCCURRED_COLUMNS}
+        own["salesforce"] |= {*C.EVENT_OCCURRED_COLUMNS, C.TASK_DURATION_SECONDS, C.WHAT_ID}
+        own["salesforce"] |= {C.EVENT_DURATION_MINUTES}
+    unique = set(keys)
+    scores = {
+        fmt: len(unique & {normalise_header(name) for name in names}) for fmt, names in own.items()
+    }
     return max(scores, key=lambda fmt: (scores[fmt], fmt == "canonical", fmt == "salesforce"))
 
 
@@ -142,13 +160,14 @@ def to_canonical(
     labels = raw.columns or [f"c{i}" for i in range(len(raw.header))]
     keys = [normalise_header(h) for h in raw.header]
     maps = _preset_maps(entity, (aliases or {}).get(entity, {}))
-    fmt = _choose_format(keys, maps)
+    fmt = _choose_format(keys, entity)
     mapping = maps[fmt]
     by_key: dict[str, tuple[str, str]] = {}
     for label, key, header in zip(labels, keys, raw.header, strict=False):
         by_key.setdefault(key, (label, header))
     out: dict[str, pd.Series] = {}
     used: dict[str, str] = {}
+    used_labels: set[str] = set()
     # Map order is priority order: the contract's "A, else B" alternatives, not file order.
     for key, targets in mapping.items():
         if key not in by_key:
@@ -157,10 +176,11 @@ def to_canonical(
         for target in targets:
             if target and target not in out:
                 out[target], used[target] = frame[label], header
+                used_labels.add(label)
 
     owner_names = False
     if fmt == "salesforce" and entity == "activities":
-        _salesforce_activity(frame, by_key, out, used)
+        used_labels |= _salesforce_activity(frame, by_key, out, used)
     if fmt == "hubspot":
         for column in C.HUBSPOT_MULTI_ID_COLUMNS & out.keys():
             out[column] = _first_id(out[column])
@@ -174,7 +194,10 @@ def to_canonical(
         entity=entity,
         vendor_format=fmt,
         frame=canonical,
-        extra_columns=sorted({h for h in raw.header if h not in set(used.values())}),
+        # By position: a repeated header (a second `amount`) is an extra column, not silently lost.
+        extra_columns=sorted(
+            {h for label, h in zip(labels, raw.header, strict=False) if label not in used_labels}
+        ),
         missing_required=missing,
         owner_refs_are_names=owner_names,
         source_columns=used,
@@ -182,47 +205,51 @@ def to_canonical(
 
 
 def _pick(
-    by_key: dict, frame: pd.DataFrame, headers: tuple[str, ...]
+    by_key: dict, frame: pd.DataFrame, headers: tuple[str, ...], picked: set[str]
 ) -> tuple[str, pd.Series] | None:
     for header in headers:
         hit = by_key.get(normalise_header(header))
         if hit is not None:
+            picked.add(hit[0])
             return hit[1], frame[hit[0]]
     return None
 
 
 def _salesforce_activity(
     frame: pd.DataFrame, by_key: dict, out: dict[str, pd.Series], used: dict[str, str]
-) -> None:
+) -> set[str]:
     """Task/Event: activity_type, occurred_at, duration_minutes, WhatId -> opportunity/account.
 
     A column already filled by a custom alias is left alone (custom aliases win over presets).
+    Returns the frame labels it read.
     """
     custom = set(out)
+    picked: set[str] = set()
+    pick = functools.partial(_pick, by_key, frame, picked=picked)
     is_event = any(normalise_header(h) in by_key for h in C.EVENT_MARKERS)
     index = frame.index
     if is_event:
         if "activity_type" not in custom:
             out["activity_type"] = pd.Series("meeting", index=index, dtype="str")
-        occurred = _pick(by_key, frame, C.EVENT_OCCURRED_COLUMNS)
-        duration = _pick(by_key, frame, (C.EVENT_DURATION_MINUTES,))
+        occurred = pick(C.EVENT_OCCURRED_COLUMNS)
+        duration = pick((C.EVENT_DURATION_MINUTES,))
         if duration and "duration_minutes" not in custom:
             out["duration_minutes"], used["duration_minutes"] = duration[1], duration[0]
     else:
-        subtype = _pick(by_key, frame, C.TASK_TYPE_COLUMNS)
+        subtype = pick(C.TASK_TYPE_COLUMNS)
         if subtype and "activity_type" not in custom:
             out["activity_type"] = _task_type(subtype[1])
             used["activity_type"] = subtype[0]
         elif "activity_type" not in custom:
             out["activity_type"] = pd.Series("task", index=index, dtype="str")
-        occurred = _pick(by_key, frame, C.TASK_OCCURRED_COLUMNS)
-        seconds = _pick(by_key, frame, (C.TASK_DURATION_SECONDS,))
+        occurred = pick(C.TASK_OCCURRED_COLUMNS)
+        seconds = pick((C.TASK_DURATION_SECONDS,))
         if seconds and "duration_minutes" not in custom:
             out["duration_minutes"] = _seconds_to_minutes(seconds[1])
             used["duration_minutes"] = seconds[0]
     if occurred and "occurred_at" not in custom:
         out["occurred_at"], used["occurred_at"] = occurred[1], occurred[0]
-    what = _pick(by_key, frame, (C.WHAT_ID,))
+    what = pick((C.WHAT_ID,))
     if what:
         text = what[1].astype("str").str.strip()
         for prefix, column in C.SALESFORCE_KEY_PREFIXES.items():
@@ -231,6 +258,7 @@ def _salesforce_activity(
                 hits = out[column].where(out[column].str.strip().fillna("") != "", hits)
             out[column] = hits.astype("str")
             used.setdefault(column, what[0])
+    return picked
 
 
 def _task_type(values: pd.Series) -> pd.Series:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import stat
 import zipfile
@@ -49,13 +49,16 @@ class ArchiveLimits:
     max_members: int = 1_000
     max_total_bytes: int = 2 * 1024**3
     max_ratio: float = 200.0
+    ratio_floor_bytes: int = 64 * 1024**2
+    """A compressed stream may always expand to this much: tiny files of repeated rows have huge
+    ratios without being bombs. Beyond it the ratio limit applies (gzip streams)."""
 
 
 @dataclass
 class FileError:
     """A file-level failure: the whole file is unreadable."""
 
-    code: str  # empty_file | undecodable | corrupt_archive | unsafe_archive | unsupported_format
+    code: str  # a file reason of schemas.ingest.FILE_REASONS
     message: str
 
 
@@ -111,7 +114,7 @@ def _failed(
     """A file that cannot be read. An undecodable file still has countable records: its non-blank
     lines (less the header), so its rows count as quarantined rather than vanishing."""
     records = 0
-    if error.code == "undecodable":
+    if error.code in ("undecodable", "missing_column"):
         records = max(sum(1 for line in data.splitlines() if line.strip()) - header_lines, 0)
     return RawFile(
         source_file=source_file,
@@ -358,10 +361,13 @@ def _read_delimited(data: bytes, source_file: str, name: str) -> RawFile:
         # UTF-8 (with or without BOM): pyarrow reads the original bytes; only a prefix is decoded.
         text = _utf8_prefix(data, bom)
         delimiter = sniff_delimiter(text, default)
-        header, consumed = _parse_header(text, delimiter)
-        if consumed >= len(text) and len(data) - bom > _HEADER_PREFIX:  # a header over 1 MB
-            text = data[bom:].decode("utf-8")
+        try:
             header, consumed = _parse_header(text, delimiter)
+            if consumed >= len(text) and len(data) - bom > _HEADER_PREFIX:  # a header over 1 MB
+                text = data[bom:].decode("utf-8")
+                header, consumed = _parse_header(text, delimiter)
+        except csv.Error as exc:  # e.g. a header field over the csv module's 131,072-char limit
+            return _unparseable_header(source_file, name, data, exc)
         encoding = "utf-8-sig" if bom else "utf-8"
         header = [h.lstrip("\ufeff") for h in header]
         labels = _labels(header)
@@ -373,11 +379,20 @@ def _read_delimited(data: bytes, source_file: str, name: str) -> RawFile:
         return _failed(source_file, name, data, decoded, header_lines=1)
     text, encoding = decoded
     delimiter = sniff_delimiter(text, default)
-    header, consumed = _parse_header(text, delimiter)
+    try:
+        header, consumed = _parse_header(text, delimiter)
+    except csv.Error as exc:
+        return _unparseable_header(source_file, name, data, exc)
     header = [h.lstrip("\ufeff") for h in header]
     labels = _labels(header)
     table = _read_records(text[consumed:], labels, delimiter, first_record=1)
     return _raw_file(source_file, name, encoding, delimiter, header, labels, table)
+
+
+def _unparseable_header(source_file: str, name: str, data: bytes, exc: Exception) -> RawFile:
+    """The header record cannot be parsed: its required columns cannot be found in it."""
+    error = FileError("missing_column", f"{source_file}: the header cannot be parsed ({exc})")
+    return _failed(source_file, name, data, error, header_lines=1)
 
 
 def _raw_file(
@@ -465,8 +480,35 @@ def _json_text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+_BAD_UTF8 = "\x00invalid-utf-8\x00"
+"""Marks a JSONL line that is not UTF-8 (JSON text is UTF-8); it becomes a malformed line."""
+
+
+def _decode_jsonl(data: bytes, source_file: str) -> tuple[str, str] | FileError:
+    """JSON Lines are UTF-8 line by line: one bad line is a malformed line, not a reason to
+    read the whole file as cp1252. Only a file none of whose non-ASCII lines is UTF-8 is a legacy
+    encoding, decoded whole as other text files are."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode(data, source_file)
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    lines, utf8_non_ascii = [], 0
+    for line in data.split(b"\n"):
+        try:
+            text = line.decode("utf-8")
+            utf8_non_ascii += not line.isascii()
+        except UnicodeDecodeError:
+            text = _BAD_UTF8 + line.decode("utf-8", "backslashreplace")
+        lines.append(text)
+    if not utf8_non_ascii:
+        return _decode(data, source_file)
+    return "\n".join(lines), "utf-8"
+
+
 def _read_jsonl(data: bytes, source_file: str, name: str) -> RawFile:
-    decoded = _decode(data, source_file)
+    decoded = _decode_jsonl(data, source_file)
     if isinstance(decoded, FileError):
         return _failed(source_file, name, data, decoded)
     text, encoding = decoded
@@ -511,10 +553,17 @@ def _jsonl_python(text: str, source_file: str, name: str, data: bytes, encoding:
         if not line.strip():
             continue
         number += 1
+        if line.startswith(_BAD_UTF8):
+            line = line.removeprefix(_BAD_UTF8)
+            malformed.append((number, "malformed_line: not UTF-8", line))
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             malformed.append((number, f"malformed_line: invalid JSON ({exc.msg})", line))
+            continue
+        except RecursionError:
+            malformed.append((number, "malformed_line: JSON nested too deep", line[:1000]))
             continue
         if not isinstance(record, dict):
             malformed.append((number, "malformed_line: not a JSON object", line))
@@ -548,7 +597,35 @@ def _kind(name: str) -> str | None:
     return None
 
 
-def read_bytes(data: bytes, source_file: str, name: str) -> RawFile:
+class _TooLarge(Exception):
+    pass
+
+
+def _gunzip(data: bytes, limits: ArchiveLimits) -> bytes:
+    """Decompress every gzip member, stopping as soon as the output passes the archive limits
+    (total size, and the ratio beyond ``ratio_floor_bytes``): a bomb never reaches memory."""
+    budget = min(
+        limits.max_total_bytes, max(int(len(data) * limits.max_ratio), limits.ratio_floor_bytes)
+    )
+    chunks, size, rest = [], 0, data
+    while rest.strip(b"\x00"):
+        stream, pending = zlib.decompressobj(16 + zlib.MAX_WBITS), rest
+        while not stream.eof:
+            chunk = stream.decompress(pending, budget + 1 - size)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > budget:
+                raise _TooLarge(f"expands beyond {budget} bytes")
+            pending = stream.unconsumed_tail
+            if not chunk and not pending:
+                raise EOFError("compressed file ended before the end-of-stream marker")
+        rest = stream.unused_data
+    return b"".join(chunks)
+
+
+def read_bytes(
+    data: bytes, source_file: str, name: str, *, limits: ArchiveLimits | None = None
+) -> RawFile:
     """Parse one (non-archive) file's bytes; ``name`` decides the format by its suffix."""
     if not data:
         return _failed(source_file, name, data, FileError("empty_file", f"{source_file}: 0 bytes"))
@@ -556,7 +633,10 @@ def read_bytes(data: bytes, source_file: str, name: str) -> RawFile:
     payload = data
     if name.lower().endswith(".gz"):
         try:
-            payload = gzip.decompress(data)
+            payload = _gunzip(data, limits or ArchiveLimits())
+        except _TooLarge as exc:
+            error = FileError("unsafe_archive", f"{source_file}: unsafe archive: {exc}")
+            return _failed(source_file, name, data, error)
         except (OSError, EOFError, zlib.error) as exc:
             error = FileError("corrupt_archive", f"{source_file}: bad gzip data ({exc})")
             return _failed(source_file, name, data, error)
@@ -570,10 +650,6 @@ def read_bytes(data: bytes, source_file: str, name: str) -> RawFile:
     raw = readers[kind](payload, source_file, name)
     raw.sha256 = hashlib.sha256(data).hexdigest()
     return raw
-
-
-def _ignored(name: str) -> bool:
-    return PurePosixPath(name).name.startswith((".", "_"))
 
 
 def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
@@ -614,8 +690,9 @@ def _read_zip(data: bytes, source_file: str, name: str, limits: ArchiveLimits) -
     if reason:
         error = FileError("unsafe_archive", f"{source_file}: unsafe archive: {reason}")
         return [_failed(source_file, name, data, error)]
-    members = [i for i in infos if not i.is_dir() and not _ignored(i.filename)]
-    members = [i for i in members if "__MACOSX/" not in i.filename]
+    # Every member is a file of the day (names starting with '.' or '_' too), except macOS
+    # resource forks, which are metadata of the other members.
+    members = [i for i in infos if not i.is_dir() and "__MACOSX/" not in i.filename]
     out = []
     for info in members:
         member_file = f"{source_file}/{info.filename.replace(chr(92), '/')}"
@@ -634,8 +711,25 @@ def _read_zip(data: bytes, source_file: str, name: str, limits: ArchiveLimits) -
             error = FileError("unsupported_format", f"{member_file}: nested archives are not read")
             out.append(_failed(member_file, member_name, payload, error))
             continue
-        out.append(read_bytes(payload, member_file, member_name))
+        out.append(read_bytes(payload, member_file, member_name, limits=limits))
     return out
+
+
+def _refusal(path: Path, landing_root: Path) -> FileError | None:
+    """Why a landing entry is not read: a link leaving the landing root, or not a regular file.
+
+    A symbolic link whose target stays inside the landing root is read as the file it points to
+    (audited under the link's own path); a link to a folder is never followed.
+    """
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(Path(landing_root).resolve()):
+            return FileError("unsafe_path", "symbolic link leaving the landing root")
+        if target.is_dir():
+            return FileError("unsupported_format", "symbolic link to a folder (not followed)")
+    if not path.is_file():
+        return FileError("unsupported_format", "not a regular file")
+    return None
 
 
 def read_file(
@@ -643,25 +737,31 @@ def read_file(
 ) -> list[RawFile]:
     """Read one landing file; a zip yields one :class:`RawFile` per member (or one failure)."""
     limits = limits or ArchiveLimits()
-    source_file = Path(path).resolve().relative_to(Path(landing_root).resolve()).as_posix()
-    data = Path(path).read_bytes()
+    path = Path(path)
+    # The path as landed (links not resolved), so a link is audited under its own name.
+    relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(landing_root))
+    source_file = relative.as_posix()
+    refusal = _refusal(path, landing_root)
+    if refusal is not None:
+        error = FileError(refusal.code, f"{source_file}: {refusal.message}")
+        return [_failed(source_file, path.name, b"", error)]
+    data = path.read_bytes()
     if _kind(path.name) == "zip" and data:
         return _read_zip(data, source_file, path.name, limits)
-    return [read_bytes(data, source_file, path.name)]
+    return [read_bytes(data, source_file, path.name, limits=limits)]
 
 
 def read_landing_day(
     day_dir: Path, landing_root: Path, *, limits: ArchiveLimits | None = None
 ) -> list[RawFile]:
-    """Every file of one landing day (sorted by path), skipping names starting with '.' or '_'."""
-    day_dir = Path(day_dir)
-    files = sorted(
-        p
-        for p in day_dir.rglob("*")
-        if p.is_file()
-        and not any(part.startswith((".", "_")) for part in p.relative_to(day_dir).parts)
-    )
+    """Every entry of one landing day (sorted by path), names starting with '.' or '_' included:
+    each gets a RawFile, unreadable ones (links, special files) a file-level error."""
+    entries = []
+    for folder, dirs, files in os.walk(day_dir):
+        # os.walk does not descend into linked folders; they are entries to account for.
+        links = [d for d in dirs if (Path(folder) / d).is_symlink()]
+        entries.extend(Path(folder) / name for name in [*files, *links])
     out: list[RawFile] = []
-    for path in files:
+    for path in sorted(entries):
         out.extend(read_file(path, landing_root, limits=limits))
     return out

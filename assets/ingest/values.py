@@ -597,3 +597,30 @@ def parse_date(
     seconds[~stamps.ok] = _NAT
     values = pd.Series(seconds.view("datetime64[s]"), index=raw.index)
     return Parsed(values, _bool_series(~stamps.ok & ~stamps.null, raw.index))
+
+
+# --------------------------------------------------------------------------------------------
+# Control characters
+# --------------------------------------------------------------------------------------------
+
+
+def cell_shape(raw: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """(line break, other control character, UTF-8 byte length) of every cell: a CR/LF inside a
+    cell, any other C0 control (NUL included; a tab is allowed), and the size (0 when absent).
+
+    One pass over the column's byte buffer decides whether any cell has a byte below 0x20; only
+    then are the cells searched, so a clean column costs no per-cell work.
+    """
+    none = pd.Series(False, index=raw.index)
+    arr = _arrow(raw)
+    if len(arr) == 0 or arr.null_count == len(arr):
+        return none, none, np.zeros(len(arr), dtype=np.int64)
+    wide = pc.cast(arr, pa.large_string())
+    offsets = np.frombuffer(wide.buffers()[1], dtype=np.int64)[wide.offset :][: len(wide) + 1]
+    data = np.frombuffer(wide.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    sizes = np.diff(offsets)
+    if not len(data) or data.min() >= 0x20:
+        return none, none, sizes
+    breaks = _np_bool(pc.match_substring_regex(arr, r"[\r\n]"))
+    other = _np_bool(pc.match_substring_regex(arr, r"[\x00-\x08\x0b\x0c\x0e-\x1f]"))
+    return _bool_series(breaks, raw.index), _bool_series(other, raw.index), sizes

@@ -72,6 +72,8 @@ class Thresholds:
     clv_discount_rate: float = 0.10
     """Annual, compounded to each 30-day step of the CLV horizon."""
     drift_alert_days: int = 7
+    max_snapshot_drop: float = 0.5
+    """A full snapshot deleting more than this share of the live records is blocked."""
 
 
 @dataclass(frozen=True)

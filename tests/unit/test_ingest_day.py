@@ -291,14 +291,16 @@ def test_malformed_line_is_quarantined_with_its_record_number(tmp_path: Path) ->
     text = (
         "order_id,account_id,order_date,amount\n"
         "1,A,2024-03-01,5\n"
-        '2,A,"multi\nline note",5\n'  # one record over two lines: record 2 (an invalid date)
+        # One record over two lines: record 2; a line break in a single-line column is a
+        # malformed record (issue 11), whatever else is wrong with it.
+        '2,A,"multi\nline note",5\n'
         "3,A,2024-03-01,5,surplus\n"  # record 3: one field too many
         "4,A,2024-03-01,5\n"
     )
     result = run(tmp_path, {"orders.csv": text}, max_quarantine="1")
     q = result.quarantine.sort_values("source_row")
     assert q[["source_row", "reason_code"]].values.tolist() == [
-        [2, "invalid_date"],
+        [2, "malformed_line"],
         [3, "malformed_line"],
     ]
     detail = q["reason_detail"].iloc[1]
@@ -371,7 +373,9 @@ def alive_accounts(ids: list[str], updated: str = "2024-03-01T00:00:00Z") -> pd.
 def test_snapshot_deletes_records_absent_from_the_days_file(tmp_path: Path) -> None:
     state = prior(accounts=alive_accounts(["A1", "A2", "A3"]))
     text = "account_id,account_name\nA1,Acme\nA4,New\n"
-    result = run(tmp_path, {"accounts.csv": text}, state, SNAPSHOT, timezone="America/New_York")
+    # Two of three live records go: allowed only above the default max_snapshot_drop of 50%.
+    allow = SNAPSHOT + "[thresholds]\nmax_snapshot_drop = 0.7\n"
+    result = run(tmp_path, {"accounts.csv": text}, state, allow, timezone="America/New_York")
     a = result.clean["accounts"]
     tombstones = a[a["is_deleted"]].sort_values("account_id")
     assert tombstones["account_id"].tolist() == ["A2", "A3"]

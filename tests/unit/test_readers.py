@@ -142,10 +142,14 @@ def test_zip_members(tmp_path: Path) -> None:
     _write(tmp_path, data)
     (tmp_path / "2024-03-04" / ".hidden.csv").write_bytes(b"a\n")
     raws = read_landing_day(tmp_path / "2024-03-04", tmp_path)
+    # Every file is accounted for, names starting with '.' or '_' included (issue 11).
     assert [r.source_file for r in raws] == [
+        "2024-03-04/.hidden.csv",
         "2024-03-04/export.zip/Opportunity.csv",
         "2024-03-04/export.zip/sub/Account.csv",
+        "2024-03-04/export.zip/_x.csv",
     ]
+    raws = raws[1:3]
     assert raws[1].name == "Account.csv" and len(raws[0].sha256) == 64
 
 
