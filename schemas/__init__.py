@@ -17,10 +17,13 @@ TABLES = registry(
     [*INGEST_TABLES, *DRIFT_TABLES, *STATE_TABLES, OPPORTUNITY_HISTORY, *KPI_TABLES, *MODEL_TABLES]
 )
 SCHEMAS = {name: table.pandera_schema() for name, table in TABLES.items()}
+ROW_SCHEMAS = {name: table.pandera_schema(keys=False) for name, table in TABLES.items()}
+"""The same without the primary-key uniqueness: row checks for records before deduplication."""
 
 __all__ = [
     "ENTITIES",
     "ENTITY_TABLES",
+    "ROW_SCHEMAS",
     "SCHEMAS",
     "TABLES",
     "Col",

@@ -78,8 +78,14 @@ class Table:
             metadata={"table": self.name},
         )
 
-    def pandera_schema(self) -> pa.DataFrameSchema:
-        """Strict, non-coercing schema: frames are conformed first, so a dtype mismatch is a bug."""
+    def pandera_schema(self, *, keys: bool = True) -> pa.DataFrameSchema:
+        """Strict, non-coercing schema: frames are conformed first, so a dtype mismatch is a bug.
+
+        The declared primary key (or `unique`) must be unique (nulls compare equal, as in the
+        upsert); `keys=False` gives the row-level checks only, for validating records before
+        duplicates are resolved.
+        """
+        unique = list(self.unique or self.primary_key) if keys else []
         columns = {
             c.name: pa.Column(
                 None if c.type == "list<string>" else c.pandas_dtype,
@@ -94,7 +100,7 @@ class Table:
             strict=True,
             coerce=False,
             ordered=False,
-            unique=list(self.unique) or None,
+            unique=unique or None,
             name=self.name,
             description=self.description,
         )

@@ -25,7 +25,19 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def root(self) -> Path:
         return Path(self.base_dir) if self.base_dir else load_settings().warehouse
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | dict) -> None:
+    def handle_output(
+        self, context: dg.OutputContext, obj: pd.DataFrame | dict | warehouse.Committed
+    ) -> None:
+        if isinstance(obj, warehouse.Committed):
+            # The asset wrote several tables as one change (`warehouse.write_partitions`).
+            context.add_output_metadata(
+                {
+                    "path": dg.MetadataValue.path(str(obj.paths[0] if obj.paths else "")),
+                    "dagster/row_count": obj.rows,
+                    "partitions": len(obj.paths),
+                }
+            )
+            return
         if context.has_asset_partitions and len(context.asset_partition_keys) > 1:
             self._handle_range(context, obj)
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -33,27 +34,110 @@ def partition_path(root: Path, table: str, day: str | date) -> Path:
     return partition_dir(root, table, day) / PART_FILE
 
 
-def write_partition(root: Path, table: str, day: str | date, frame: pd.DataFrame) -> Path:
-    """Cast `frame` to the table's Arrow schema and swap it in atomically; returns the path.
+class WarehouseWriteError(OSError):
+    """A partition could not be written or swapped in; the message names its path."""
 
-    The temporary file sits in the partition folder (same filesystem, so rename is atomic) and
-    starts with '.', which pyarrow datasets and DuckDB globs ignore. If anything fails, the
-    previous partition is untouched and the temporary file is removed.
-    """
+
+@dataclass(frozen=True)
+class StagedPartition:
+    """A partition written to a durable temporary file next to its target, not yet visible."""
+
+    table: str
+    day: str
+    target: Path
+    tmp: Path
+    rows: int
+
+
+@dataclass(frozen=True)
+class Committed:
+    """Partitions already swapped in (an IO manager output that has nothing left to write)."""
+
+    table: str
+    paths: tuple[Path, ...]
+    rows: int
+
+
+def stage_partition(
+    root: Path, table: str, day: str | date, frame: pd.DataFrame
+) -> StagedPartition:
+    """Cast `frame` to the table's Arrow schema and write it to an fsynced temporary file in the
+    partition folder (same filesystem, so the swap is a rename). The temporary name starts with
+    '.', which pyarrow datasets and DuckDB globs ignore. On failure nothing is left behind."""
     data = to_arrow(frame, TABLES[table])
     target = partition_path(root, table, day)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as handle:
             pq.write_table(data, handle, compression="zstd")
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
-    finally:
+    except OSError as exc:
         tmp.unlink(missing_ok=True)
-    return target
+        raise WarehouseWriteError(f"cannot write {target}: {exc}") from exc
+    return StagedPartition(table, _day(day), target, tmp, len(frame))
+
+
+def discard(staged: list[StagedPartition]) -> None:
+    for part in staged:
+        part.tmp.unlink(missing_ok=True)
+
+
+def commit(staged: list[StagedPartition]) -> list[Path]:
+    """Swap every staged partition in, all or none: each replaced partition is kept as a hard
+    link until the last swap succeeded, and put back if any swap fails. (A crash between two
+    renames can still leave some swapped; every partition is whole either way.)"""
+    kept: list[tuple[Path, Path | None]] = []
+    current = None
+    try:
+        for part in staged:
+            current = part.target
+            backup = None
+            if part.target.exists():
+                backup = part.target.with_name(f".{PART_FILE}.{uuid.uuid4().hex}.bak")
+                os.link(part.target, backup)
+            kept.append((part.target, backup))
+            os.replace(part.tmp, part.target)
+    except OSError as exc:
+        for target, backup in reversed(kept):
+            if backup is not None:
+                # Renaming a hard link onto its twin is a no-op that keeps both names.
+                os.replace(backup, target)
+                backup.unlink(missing_ok=True)
+            else:
+                target.unlink(missing_ok=True)
+        discard(staged)
+        raise WarehouseWriteError(f"cannot swap in {current}: {exc}") from exc
+    for folder in {part.target.parent for part in staged}:
+        _fsync_dir(folder)
+    for _, backup in kept:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+    return [part.target for part in staged]
+
+
+def write_partitions(
+    root: Path, frames: list[tuple[str, str | date, pd.DataFrame]]
+) -> list[StagedPartition]:
+    """Write several partitions as one change: stage every one, then swap them all in. If any
+    write fails, no partition changes and the error names the path."""
+    staged: list[StagedPartition] = []
+    try:
+        for table, day, frame in frames:
+            staged.append(stage_partition(root, table, day, frame))
+    except BaseException:
+        discard(staged)
+        raise
+    commit(staged)
+    return staged
+
+
+def write_partition(root: Path, table: str, day: str | date, frame: pd.DataFrame) -> Path:
+    """One partition, swapped in atomically; returns its path. A reader sees the old file or the
+    new one, never half of either; on failure the previous partition is untouched."""
+    (part,) = write_partitions(root, [(table, day, frame)])
+    return part.target
 
 
 def _fsync_dir(path: Path) -> None:

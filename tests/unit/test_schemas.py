@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from schemas import SCHEMAS, TABLES, conform, from_arrow, to_arrow
+from schemas import ROW_SCHEMAS, SCHEMAS, TABLES, conform, from_arrow, to_arrow
 
 SAMPLE = {
     "string": "x",
@@ -72,3 +72,16 @@ def test_strict_schema_rejects_extra_and_wrong_dtype():
         SCHEMAS["fx_rates"].validate(good.assign(extra=1), lazy=True)
     with pytest.raises(pa.errors.SchemaErrors):
         SCHEMAS["fx_rates"].validate(good.assign(rate=good["rate"].astype("str")), lazy=True)
+
+
+@pytest.mark.parametrize("name", [n for n, t in TABLES.items() if t.primary_key])
+def test_declared_primary_keys_are_enforced(name: str) -> None:
+    """Every table's pandera schema fails on a duplicate primary key (issue 11)."""
+    one = _good_row(TABLES[name])
+    SCHEMAS[name].validate(one, lazy=True)
+    two = conform(pd.concat([one, one], ignore_index=True), TABLES[name])
+    with pytest.raises(pa.errors.SchemaErrors) as err:
+        SCHEMAS[name].validate(two, lazy=True)
+    assert "unique" in " ".join(map(str, err.value.failure_cases["check"]))
+    # The row-level schema (records before deduplication) ignores the key.
+    ROW_SCHEMAS[name].validate(two, lazy=True)

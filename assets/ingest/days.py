@@ -1,0 +1,117 @@
+"""Landing days -> one all-or-none warehouse change, without Dagster: the prior state a day's
+cleaning needs, consecutive days carried in memory, and the partitions a day writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from assets.drift.gate import append_history, check_day
+from assets.ingest.day import DayResult, LandingFolderMissing, PriorState, ingest_day
+from assets.state_logic import LANDING_DAY, apply_upsert
+from sales_pipeline.core import warehouse
+from sales_pipeline.core.config import Settings
+from schemas import ENTITIES, TABLES
+
+# One record per landing day cleaned, so a caller (the CLI's progress bar) can follow a
+# multi-day run day by day; nothing listens by default.
+PROGRESS = logging.getLogger("sales_pipeline.progress")
+
+
+class DayFailed(Exception):
+    """A day of a multi-day run cannot be ingested (blocked, or no landing folder)."""
+
+    def __init__(self, day: date, reason: str) -> None:
+        super().__init__(f"{day.isoformat()}: {reason}")
+        self.day, self.reason = day, reason
+
+
+def prior_entities(config: Settings) -> list[str]:
+    """What cleaning needs from earlier days: fx rates, reps, and entities loaded as snapshots."""
+    return ["fx_rates", "reps", *(e for e in ENTITIES if config.entity(e).load_mode == "snapshot")]
+
+
+def load_prior_records(config: Settings, day: date) -> dict[str, pd.DataFrame]:
+    """Every clean record of those entities landed before `day` (with its landing day)."""
+    before = day - timedelta(days=1)
+    return {
+        entity: warehouse.read_window(config.warehouse, entity, end=before, day_column=LANDING_DAY)
+        for entity in prior_entities(config)
+    }
+
+
+def prior_state(records: dict[str, pd.DataFrame]) -> PriorState:
+    state = {entity: apply_upsert(frame, entity) for entity, frame in records.items()}
+    alive = {e: f for e, f in state.items() if e not in ("fx_rates", "reps")}
+    return PriorState(fx_rates=state["fx_rates"], reps=state["reps"], alive=alive)
+
+
+def load_prior_state(config: Settings, day: date) -> PriorState:
+    """State as of the previous day of what cleaning needs: fx rates, reps, snapshot entities."""
+    return prior_state(load_prior_records(config, day))
+
+
+def load_prior_profiles(config: Settings, day: date) -> pd.DataFrame:
+    """Column profiles of every file landed before `day` (the schema-drift baselines)."""
+    return warehouse.read_window(
+        config.warehouse, "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY
+    )
+
+
+def ingest_days(config: Settings, days: list[date]) -> list[DayResult]:
+    """Ingest consecutive days in order. Earlier days of the run are not in the warehouse yet,
+    so the records cleaning needs from them (and their column profiles) are carried in memory.
+    In a run of several days a blocked day raises `DayFailed`: the caller runs it on its own,
+    where the block is recorded."""
+    profiles = load_prior_profiles(config, days[0])
+    if len(days) == 1:
+        result = ingest_day(days[0], config, load_prior_state(config, days[0]))
+        PROGRESS.info("ingested %s", days[0].isoformat(), extra={"day": days[0].isoformat()})
+        return [check_day(result, profiles, config.drift_block)]
+    records = load_prior_records(config, days[0])
+    results = []
+    for day in days:
+        try:
+            result = check_day(
+                ingest_day(day, config, prior_state(records)), profiles, config.drift_block
+            )
+        except LandingFolderMissing as exc:
+            raise DayFailed(day, str(exc)) from exc
+        profiles = append_history(profiles, result)
+        if result.blocked:
+            raise DayFailed(day, "; ".join(r for rs in result.blocked.values() for r in rs))
+        results.append(result)
+        PROGRESS.info("ingested %s", day.isoformat(), extra={"day": day.isoformat()})
+        for entity in records:
+            if entity in result.clean:
+                new = result.clean[entity].assign(**{LANDING_DAY: pd.Timestamp(day)})
+                records[entity] = pd.concat([records[entity], new], ignore_index=True)
+    return results
+
+
+def day_writes(result: DayResult) -> list[tuple[str, date, pd.DataFrame]]:
+    """(table, day, frame) of every partition a day writes: each entity's clean rows (empty when
+    no file came, withheld when blocked, so an earlier good partition stays), quarantine, audit,
+    and the day's column profiles and schema drift."""
+    writes = [
+        (entity, result.day, result.clean.get(entity, TABLES[entity].empty_frame()))
+        for entity in ENTITIES
+        if entity not in result.blocked
+    ]
+    return [
+        *writes,
+        ("quarantine", result.day, result.quarantine),
+        ("ingest_audit", result.day, result.audit),
+        ("schema_profile", result.day, result.profiles),
+        ("schema_drift", result.day, result.drift),
+    ]
+
+
+def write_days(root: Path, results: list[DayResult]) -> list[warehouse.StagedPartition]:
+    """Every partition of these days as one change: all are staged, then all swapped in; if a
+    write fails, nothing of the days changes (so the audit always matches the stored rows)."""
+    return warehouse.write_partitions(root, [w for r in results for w in day_writes(r)])
