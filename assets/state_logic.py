@@ -45,6 +45,54 @@ def apply_upsert(records: pd.DataFrame, entity: str) -> pd.DataFrame:
     return split_latest(records, entity)[0]
 
 
+def tie_content(entity: str) -> list[str]:
+    """The columns whose difference between two tied versions loses data: for opportunities what
+    `opportunity_history` keeps of a version (its stage history), for the others every column
+    but the lineage (`_source_file`, `_source_row`)."""
+    if entity == "opportunities":
+        return ["stage", "amount", "probability", "close_date", "owner_id", "is_deleted"]
+    return [c for c in TABLES[entity].column_names if not c.startswith("_")]
+
+
+def conflicting_ties(
+    records: pd.DataFrame, key: tuple[str, ...], content: list[str] | None = None
+) -> int:
+    """Versions of a record from different landing days with the same `updated_at` but different
+    content: the upsert keeps the later day's (contract), so the earlier content is lost from
+    history. Returns how many (key, updated_at) versions that happened to; a re-sent identical
+    copy does not count. `content` defaults to every column but the lineage (`_source_file`,
+    `_source_row`, the landing day)."""
+    if records.empty:
+        return 0
+    version = [*key, "updated_at"]
+    tied = records[records.duplicated(version, keep=False)]
+    if tied.empty:
+        return 0
+    if content is None:
+        content = [c for c in tied.columns if not c.startswith("_")]
+    content = list(dict.fromkeys([*version, *content]))
+    variants = tied.drop_duplicates(content).groupby(version, dropna=False).size()
+    days = tied.groupby(version, dropna=False)[LANDING_DAY].nunique()
+    return int(((variants > 1) & (days.reindex(variants.index) > 1)).sum())
+
+
+def new_conflicting_ties(
+    previous: pd.DataFrame, increment: pd.DataFrame, entity: str
+) -> int:
+    """`conflicting_ties` that the partitions of an increment add to an earlier state:
+    `previous` holds the versions kept before it (one row per version: for opportunities the
+    history with `valid_from` as `updated_at`, else the latest versions and tombstones), all
+    landed before every increment row."""
+    if increment.empty:
+        return 0
+    key = ENTITY_KEYS[entity]
+    content = tie_content(entity)
+    columns = list(dict.fromkeys([*key, "updated_at", *content]))
+    touched = previous[columns].merge(increment[list(key)].drop_duplicates(), on=list(key))
+    combined = _with_base(touched, increment[[*columns, LANDING_DAY]])
+    return conflicting_ties(combined, key, content)
+
+
 def build_opportunity_history(records: pd.DataFrame) -> pd.DataFrame:
     """One row per opportunity version (distinct updated_at), valid on [valid_from, valid_to).
 

@@ -161,7 +161,7 @@ ACTIVITIES = Table(
         ),
         Col("occurred_at", "timestamp", False),
         Col("duration_minutes", "float64", checks=(pa.Check.ge(0, name="invalid_number"),)),
-        Col("outcome", "string"),
+        Col("outcome", "string", free_text=True),
         *_VERSION,
         *_LINEAGE,
     ),

@@ -38,6 +38,8 @@ class Col:
     description: str = ""
     checks: tuple[pa.Check, ...] = ()
     pii: bool = False
+    free_text: bool = False
+    """Free text (may mention people): never shown in metadata previews."""
 
     def __post_init__(self) -> None:
         if self.type not in _TYPES:

@@ -32,7 +32,7 @@ from schemas.ingest import MONEY_COLUMNS, PII_COLUMNS, QUARANTINE, REQUIRED_INPU
 # `malformed_line` is its code whatever else it has.
 REASON_RANK = {reason: rank for rank, reason in enumerate(ROW_REASONS)} | {"malformed_line": -1}
 CLOSED_STAGES = ("closed_won", "closed_lost")
-MULTILINE_COLUMNS = frozenset({"outcome"})
+MULTILINE_COLUMNS = frozenset(c.name for t in TABLES.values() for c in t.columns if c.free_text)
 """Free-text columns where a line break is a value; in every other column it is a broken record."""
 MAX_ID_BYTES = 255
 CURRENCY_CODE = r"^[A-Z]{3}$"

@@ -18,6 +18,7 @@ from assets.state.store import HISTORY, STATE_ASSETS, STATE_CODE_VERSION, commit
 from sales_pipeline.core.checks import (
     OPEN_DEALS_COMPLETE,
     REFERENTIAL_INTEGRITY,
+    VERSION_TIES,
     pandera_check_result,
     schema_spec,
 )
@@ -71,7 +72,29 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             description="open deals without an amount or an account (they still count in overall KPIs)",
         )
     )
+    specs.append(
+        dg.AssetCheckSpec(
+            VERSION_TIES,
+            asset=HISTORY,
+            description="versions from different landing days that tie on updated_at but differ "
+            "in content (history lost), per entity",
+        )
+    )
     return specs
+
+
+def _ties_check(build) -> dg.AssetCheckResult:
+    """A warning with counts: the later day's content won a tie, the earlier one is lost."""
+    return dg.AssetCheckResult(
+        asset_key=HISTORY,
+        check_name=VERSION_TIES,
+        passed=not any(build.ties.values()),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "window": dg.MetadataValue.text(build.note),
+            **{entity: dg.MetadataValue.int(n) for entity, n in build.ties.items()},
+        },
+    )
 
 
 def _open_deals_check(opps: pd.DataFrame) -> dg.AssetCheckResult:
@@ -136,6 +159,7 @@ def build_state_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asset
             metadata={**table_metadata(tables[HISTORY], HISTORY), **lineage},
         )
         yield pandera_check_result(HISTORY, tables[HISTORY])
+        yield _ties_check(build)
         gaps = reference_gaps(tables)
         for entity in ENTITIES:
             name = state_table_name(entity)

@@ -17,7 +17,7 @@ code version makes it stale, and the state is rebuilt instead.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,10 +28,13 @@ from assets.state_logic import (
     advance_history,
     advance_latest,
     build_opportunity_history,
+    conflicting_ties,
+    new_conflicting_ties,
     split_latest,
+    tie_content,
 )
 from sales_pipeline.core import warehouse
-from schemas import ENTITIES, state_table_name
+from schemas import ENTITIES, TABLES, state_table_name
 
 HISTORY = "opportunity_history"
 STATE_ASSETS = [*(state_table_name(e) for e in ENTITIES), HISTORY]
@@ -54,6 +57,9 @@ class StateBuild:
     """The earlier state it was advanced from; None when rebuilt from every partition."""
     note: str
     increment_partitions: int
+    ties: dict[str, int] = field(default_factory=dict)
+    """entity -> versions tied on updated_at across landing days with different content, among
+    the partitions this build read (all <= D when rebuilt, else those since the base)."""
 
 
 def _store(root: Path) -> Path:
@@ -69,13 +75,15 @@ def rebuild(root: Path, day: date, inputs: dict, note: str) -> StateBuild:
     """The state as of `day` from every clean partition <= day (the contract's definition)."""
     tables: dict[str, pd.DataFrame] = {}
     tombstones: dict[str, pd.DataFrame] = {}
+    ties: dict[str, int] = {}
     for entity in ENTITIES:
         records = warehouse.read_window(root, entity, end=day, day_column=LANDING_DAY)
+        ties[entity] = conflicting_ties(records, TABLES[entity].primary_key, tie_content(entity))
         if entity == "opportunities":
             tables[HISTORY] = build_opportunity_history(records)
         tables[entity], tombstones[entity] = split_latest(records, entity)
     parts = sum(len(v) for v in inputs.values())
-    return StateBuild(day, tables, tombstones, inputs, None, note, parts)
+    return StateBuild(day, tables, tombstones, inputs, None, note, parts, ties)
 
 
 def build_state_tables(root: Path, day: date) -> dict[str, pd.DataFrame]:
@@ -117,18 +125,23 @@ def incremental_state(root: Path, day: date) -> StateBuild:
     start = base + timedelta(days=1)
     tables: dict[str, pd.DataFrame] = {}
     tombstones: dict[str, pd.DataFrame] = {}
+    ties: dict[str, int] = {}
     for entity in ENTITIES:
         increment = warehouse.read_window(
             root, entity, start=start, end=day, day_column=LANDING_DAY
         )
         state = warehouse.read_partition(root, state_table_name(entity), base)
         deleted = warehouse.read_partition(_store(root), entity, base)
-        tables[entity], tombstones[entity] = advance_latest(state, deleted, increment, entity)
+        previous = pd.concat([state, deleted], ignore_index=True)
         if entity == "opportunities":
             history = warehouse.read_partition(root, HISTORY, base)
             tables[HISTORY] = advance_history(history, increment)
+            # Every version kept so far, not only the latest: a tie with any of them loses history.
+            previous = history.assign(updated_at=history["valid_from"])
+        ties[entity] = new_conflicting_ties(previous, increment, entity)
+        tables[entity], tombstones[entity] = advance_latest(state, deleted, increment, entity)
     parts = sum(sum(1 for d in v if d >= start.isoformat()) for v in inputs.values())
-    return StateBuild(day, tables, tombstones, inputs, base, note, parts)
+    return StateBuild(day, tables, tombstones, inputs, base, note, parts, ties)
 
 
 def commit(root: Path, build: StateBuild) -> None:

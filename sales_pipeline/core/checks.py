@@ -17,6 +17,7 @@ ROWS_BALANCE = "rows_balance"
 REFERENTIAL_INTEGRITY = "referential_integrity"
 OPEN_DEALS_COMPLETE = "open_deals_complete"
 SCHEMA_DRIFT = "schema_drift"
+VERSION_TIES = "version_ties"
 
 _MAX_CASES = 20
 

@@ -26,8 +26,9 @@ def column_schema(table: str) -> dg.TableSchema:
 
 
 def preview(frame: pd.DataFrame, table: str, rows: int = 5) -> dg.MetadataValue:
-    """First rows, without PII-derived columns (hashes are pseudonyms, still personal data)."""
-    hidden = [c.name for c in TABLES[table].columns if c.pii]
+    """First rows, without PII-derived columns (hashes are pseudonyms, still personal data) and
+    free text (it may mention people)."""
+    hidden = [c.name for c in TABLES[table].columns if c.pii or c.free_text]
     shown = frame.drop(columns=hidden, errors="ignore").head(rows)
     return dg.MetadataValue.md(shown.to_markdown(index=False) if len(shown) else "_no rows_")
 

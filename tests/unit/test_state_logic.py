@@ -10,6 +10,7 @@ from assets.state_logic import (
     LANDING_DAY,
     apply_upsert,
     build_opportunity_history,
+    conflicting_ties,
     resolve_revenue_source,
     revenue_events,
 )
@@ -151,3 +152,22 @@ def test_revenue_events_by_source():
     assert won["order_id"].tolist() == ["o1"] and won["amount"].tolist() == [99.0]
     assert resolve_revenue_source("auto", True) == "orders"
     assert resolve_revenue_source("auto", False) == "won_opportunities"
+
+
+def test_ties_across_landing_days_with_different_content_are_counted() -> None:
+    """Issue 11: the upsert keeps one of two same-`updated_at` versions; losing a different
+    content is reported (a warning check), a re-sent identical copy is not."""
+    key = ("opportunity_id",)
+    records = _opps(
+        [
+            ("o1", "qualified", 10, "2024-01-01", "2024-01-01", False),
+            ("o1", "proposal", 10, "2024-01-01", "2024-01-02", False),  # tie, different stage
+            ("o2", "lead", 5, "2024-01-01", "2024-01-01", False),
+            ("o2", "lead", 5, "2024-01-01", "2024-01-03", False),  # re-sent copy
+            ("o3", "lead", 5, "2024-01-01", "2024-01-01", False),
+            ("o3", "lead", 5, "2024-01-02", "2024-01-02", False),  # a new version
+        ]
+    )
+    assert conflicting_ties(records, key) == 1
+    assert conflicting_ties(records[records["opportunity_id"] != "o1"], key) == 0
+    assert conflicting_ties(records.iloc[:0], key) == 0
