@@ -22,9 +22,9 @@ import dagster as dg
 from sales_pipeline.core import warehouse
 from sales_pipeline.core.resources import PipelineSettings
 from sales_pipeline.jobs import ANALYTICS_JOB, DAILY_JOB
+from schemas.ingest import READY_MARKER
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-READY_MARKER = "_SUCCESS"
 QUIET_SECONDS = 120
 # A table every analytics day writes: its partitions are the analytics days already built.
 ANALYTICS_MARKER_TABLE = "kpi_summary"

@@ -259,6 +259,10 @@ ROW_REASONS = (
     "no_fx_rate",
     "malformed_line",
 )
+READY_MARKER = "_SUCCESS"
+"""The exporter's "folder complete" marker at the top of a landing day (the sensor waits for it):
+the one landing entry that is not data, so the only one without an `ingest_audit` row."""
+
 FILE_REASONS = (
     "empty_file",
     "missing_column",

@@ -27,6 +27,8 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.json as pj
 
+from schemas.ingest import READY_MARKER
+
 __all__ = [
     "ArchiveLimits",
     "FileError",
@@ -755,12 +757,17 @@ def read_landing_day(
     day_dir: Path, landing_root: Path, *, limits: ArchiveLimits | None = None
 ) -> list[RawFile]:
     """Every entry of one landing day (sorted by path), names starting with '.' or '_' included:
-    each gets a RawFile, unreadable ones (links, special files) a file-level error."""
+    each gets a RawFile, unreadable ones (links, special files) a file-level error. The one
+    exception is the exporter's readiness marker (`_SUCCESS`, a regular file at the top of the
+    day folder), which the sensor waits for and which holds no data."""
     entries = []
     for folder, dirs, files in os.walk(day_dir):
         # os.walk does not descend into linked folders; they are entries to account for.
         links = [d for d in dirs if (Path(folder) / d).is_symlink()]
         entries.extend(Path(folder) / name for name in [*files, *links])
+    marker = Path(day_dir) / READY_MARKER
+    if marker.is_file() and not marker.is_symlink():
+        entries.remove(marker)
     out: list[RawFile] = []
     for path in sorted(entries):
         out.extend(read_file(path, landing_root, limits=limits))

@@ -15,6 +15,7 @@ import pytest
 
 from assets.ingest.day import snapshot_refusal
 from assets.ingest.readers import ArchiveLimits, read_bytes
+from schemas.ingest import READY_MARKER
 from tests.unit.test_ingest_day import (
     FOLDER,
     SNAPSHOT,
@@ -125,6 +126,19 @@ def test_files_starting_with_dot_or_underscore_are_audited(tmp_path: Path) -> No
     row = audit_row(result, f"{FOLDER}/.DS_Store")
     assert (row["entity"], row["status"]) == ("unknown", "ok")
     assert "unsupported_format" in row["message"]
+
+
+def test_the_readiness_marker_is_the_one_entry_not_audited(tmp_path: Path) -> None:
+    """`_SUCCESS` at the top of a day folder is what the sensor waits for, not data; the same
+    name deeper down (inside a sub-folder) is an ordinary landing entry."""
+    (tmp_path / "landing" / FOLDER / "sub").mkdir(parents=True)
+    result = run(
+        tmp_path, {"accounts.csv": ACCOUNTS, READY_MARKER: "", f"sub/{READY_MARKER}": "x"}
+    )
+    sources = set(result.audit["source_file"])
+    assert f"{FOLDER}/{READY_MARKER}" not in sources
+    assert {f"{FOLDER}/accounts.csv", f"{FOLDER}/sub/{READY_MARKER}"} <= sources
+    assert not result.blocked
 
 
 def test_a_gzip_bomb_is_an_unsafe_archive() -> None:
