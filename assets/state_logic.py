@@ -76,9 +76,7 @@ def conflicting_ties(
     return int(((variants > 1) & (days.reindex(variants.index) > 1)).sum())
 
 
-def new_conflicting_ties(
-    previous: pd.DataFrame, increment: pd.DataFrame, entity: str
-) -> int:
+def new_conflicting_ties(previous: pd.DataFrame, increment: pd.DataFrame, entity: str) -> int:
     """`conflicting_ties` that the partitions of an increment add to an earlier state:
     `previous` holds the versions kept before it (one row per version: for opportunities the
     history with `valid_from` as `updated_at`, else the latest versions and tombstones), all

@@ -132,9 +132,7 @@ def test_the_readiness_marker_is_the_one_entry_not_audited(tmp_path: Path) -> No
     """`_SUCCESS` at the top of a day folder is what the sensor waits for, not data; the same
     name deeper down (inside a sub-folder) is an ordinary landing entry."""
     (tmp_path / "landing" / FOLDER / "sub").mkdir(parents=True)
-    result = run(
-        tmp_path, {"accounts.csv": ACCOUNTS, READY_MARKER: "", f"sub/{READY_MARKER}": "x"}
-    )
+    result = run(tmp_path, {"accounts.csv": ACCOUNTS, READY_MARKER: "", f"sub/{READY_MARKER}": "x"})
     sources = set(result.audit["source_file"])
     assert f"{FOLDER}/{READY_MARKER}" not in sources
     assert {f"{FOLDER}/accounts.csv", f"{FOLDER}/sub/{READY_MARKER}"} <= sources
