@@ -70,7 +70,7 @@ def conflicting_ties(
         return 0
     if content is None:
         content = [c for c in tied.columns if not c.startswith("_")]
-    content = list(dict.fromkeys([*version, *content]))
+    content = list(dict.fromkeys([*version, *(c for c in content if c in tied.columns)]))
     variants = tied.drop_duplicates(content).groupby(version, dropna=False).size()
     days = tied.groupby(version, dropna=False)[LANDING_DAY].nunique()
     return int(((variants > 1) & (days.reindex(variants.index) > 1)).sum())
@@ -84,7 +84,7 @@ def new_conflicting_ties(previous: pd.DataFrame, increment: pd.DataFrame, entity
     if increment.empty:
         return 0
     key = ENTITY_KEYS[entity]
-    content = tie_content(entity)
+    content = [c for c in tie_content(entity) if c in previous and c in increment]
     columns = list(dict.fromkeys([*key, "updated_at", *content]))
     touched = previous[columns].merge(increment[list(key)].drop_duplicates(), on=list(key))
     combined = _with_base(touched, increment[[*columns, LANDING_DAY]])

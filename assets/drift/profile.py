@@ -16,13 +16,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from assets.ingest import presets, values
+from assets.ingest import pii, presets, values
 from assets.ingest.readers import RawFile
 from sales_pipeline.core.config import Settings
 from schemas import TABLES, conform
 from schemas.columns import HUBSPOT_MULTI_ID_COLUMNS
 from schemas.drift import SCHEMA_PROFILE
-from schemas.ingest import PII_COLUMNS
 
 SAMPLE = 500
 """Non-null values per column used to infer the type (the null share and counts use all rows)."""
@@ -174,7 +173,9 @@ def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
     are keyed with (a hash of) the PII key.
 
     `file_status` is 'ok' here; the ingest sets it from the file's audit row. Personal-data
-    columns (mapped to a PII column; in a contacts file every unmapped column) get no sketch.
+    columns, as the ingest classifies them by name for every entity (`pii.pii_headers`: PII
+    columns, contact details, names, free text; in a contacts file every unmapped column), get
+    no sketch, and a header that looks like a value (a headerless file's first record) is masked.
     """
     if raw.error is not None or raw.frame is None or not raw.header:
         return SCHEMA_PROFILE.empty_frame()
@@ -186,10 +187,11 @@ def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
     labels = raw.columns or [f"c{i}" for i in range(len(raw.header))]
     excel = raw.name.casefold().endswith(".xlsx")
     key = _sketch_key(settings.pii_key)
+    masked = pii.pii_headers(entity, list(raw.header), mapped.source_columns)
     rows = []
     for position, (label, header) in enumerate(zip(labels, raw.header, strict=False), start=1):
         canonical = feeds.get(header)
-        personal = canonical in PII_COLUMNS or (entity == "contacts" and canonical is None)
+        personal = header in masked
         column = raw.frame[label]
         if mapped.vendor_format == "hubspot" and canonical in HUBSPOT_MULTI_ID_COLUMNS:
             # 'id1;id2' association lists: ingest reads the first ID, so that is what is profiled.
@@ -201,11 +203,13 @@ def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
             None if personal else key,
             is_id=bool(canonical) and canonical.endswith("_id"),
         )
+        # A header that looks like a value (an e-mail: a headerless file's first record) is masked.
+        (shown,) = pii.safe_names([str(header)])
         rows.append(
             {
                 "position": position,
-                "header": str(header),
-                "header_key": presets.normalise_header(header),
+                "header": shown,
+                "header_key": presets.normalise_header(shown),
                 "canonical_column": canonical,
                 **stats,
             }

@@ -119,6 +119,27 @@ def test_personal_columns_get_no_value_sketch():
     assert len(frame.loc["contact_id", "value_sketch"]) == 2
 
 
+def test_personal_columns_of_any_entity_get_no_sketch_and_value_headers_are_masked():
+    """Issue 11: PII is classified by column name in every entity, as the ingest masks it; a
+    headerless file's first record (an e-mail as a header) is not stored as a column name."""
+    raw = raw_file(
+        "d/User.csv",
+        {
+            "Id": ["005000000000001", "005000000000002"],
+            "Name": ["Ann", "Bob"],
+            "Email": ["ann@x.io", "bob@x.io"],
+            "MobilePhone": ["+1 555 0100", "+1 555 0101"],
+            "jane.doe@example.com": ["x", "y"],
+        },
+    )
+    frame = profile_file("reps", raw, SETTINGS)
+    by_header = frame.set_index("header")
+    assert list(by_header.loc["Email", "value_sketch"]) == []
+    assert list(by_header.loc["MobilePhone", "value_sketch"]) == []
+    assert len(by_header.loc["Id", "value_sketch"]) == 2
+    assert "jane.doe@example.com" not in set(frame["header"]) | set(frame["header_key"])
+
+
 def test_an_unchanged_file_has_no_drift():
     assert drift(opportunities("01"), opportunities("02")).empty
 

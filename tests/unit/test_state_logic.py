@@ -11,8 +11,10 @@ from assets.state_logic import (
     apply_upsert,
     build_opportunity_history,
     conflicting_ties,
+    new_conflicting_ties,
     resolve_revenue_source,
     revenue_events,
+    tie_content,
 )
 from tests.snapshot_factory import make_snapshot
 
@@ -171,3 +173,30 @@ def test_ties_across_landing_days_with_different_content_are_counted() -> None:
     assert conflicting_ties(records, key) == 1
     assert conflicting_ties(records[records["opportunity_id"] != "o1"], key) == 0
     assert conflicting_ties(records.iloc[:0], key) == 0
+
+
+def test_ties_an_increment_adds_are_counted_against_the_kept_versions() -> None:
+    """The incremental state counts the ties its partitions add: against every version of the
+    history before it (a tie with an old version loses stage history too), not re-sent copies."""
+    base = _opps(
+        [
+            ("o1", "lead", 10, "2024-01-01", "2024-01-01", False),
+            ("o1", "qualified", 10, "2024-01-02", "2024-01-02", False),
+            ("o2", "lead", 5, "2024-01-01", "2024-01-01", False),
+        ]
+    )
+    history = build_opportunity_history(base).assign(updated_at=lambda h: h["valid_from"])
+    increment = _opps(
+        [
+            ("o1", "proposal", 10, "2024-01-01", "2024-01-05", False),  # ties an old version
+            ("o2", "lead", 5, "2024-01-01", "2024-01-05", False),  # a re-sent copy
+            ("o3", "lead", 5, "2024-01-01", "2024-01-05", False),  # new
+        ]
+    )
+    assert new_conflicting_ties(history, increment, "opportunities") == 1
+    assert new_conflicting_ties(history, increment.iloc[1:], "opportunities") == 0
+    assert new_conflicting_ties(history, increment.iloc[:0], "opportunities") == 0
+    # The same records all at once, as a rebuild counts them.
+    everything = pd.concat([base, increment], ignore_index=True)
+    key = ("opportunity_id",)
+    assert conflicting_ties(everything, key, tie_content("opportunities")) == 1
