@@ -24,7 +24,7 @@ DAY = date(2024, 6, 1)
 def ingest(landing: Path, out: Path) -> None:
     """The child's work: one landing day ingested and written as the pipeline does it."""
     from assets.ingest.day import PriorState, ingest_day
-    from sales_pipeline.core import warehouse
+    from assets.ingest.days import write_days
     from sales_pipeline.core.config import load_settings
     from schemas import TABLES
 
@@ -32,10 +32,7 @@ def ingest(landing: Path, out: Path) -> None:
     empty = PriorState(fx_rates=TABLES["fx_rates"].empty_frame(), reps=TABLES["reps"].empty_frame())
     started = time.perf_counter()
     result = ingest_day(DAY, settings, empty)
-    for entity, frame in result.clean.items():
-        warehouse.write_partition(out, entity, DAY, frame)
-    warehouse.write_partition(out, "quarantine", DAY, result.quarantine)
-    warehouse.write_partition(out, "ingest_audit", DAY, result.audit)
+    write_days(out, [result])  # the day's partitions as one all-or-none change
     audit = result.audit.iloc[0]
     print(
         f"rows read {audit['rows_read']:,}  clean {audit['rows_clean']:,}  "

@@ -515,7 +515,10 @@ def ingest_file(
         audit=audit,
         quarantine=quarantine,
         clean=result.clean,
-        seen=_seen_keys(entity, canonical.frame, ctx.salesforce_ids),
+        # Only a snapshot needs the keys of every record (a delta deletes nothing).
+        seen=_seen_keys(entity, canonical.frame, ctx.salesforce_ids)
+        if options.load_mode == "snapshot"
+        else None,
         blocked=f"{raw.source_file}: quarantine_share: {message.split(': ', 1)[1]}"
         if message
         else None,
