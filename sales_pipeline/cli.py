@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from sales_pipeline.core.config import SettingsError, load_settings
+from sales_pipeline.core.config import SettingsError, load_settings, require_landing
 
 # A log file or CI has no terminal width; 80 columns would truncate the summary table.
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
@@ -151,6 +151,7 @@ def execute(
 
     try:
         config = load_settings(overrides)
+        require_landing(config)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
     if day_to < day_from:

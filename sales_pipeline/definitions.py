@@ -14,7 +14,7 @@ import dagster as dg
 from assets import build_assets
 from sales_pipeline.core.io_manager import ParquetIOManager
 from sales_pipeline.core.partitions import daily_partitions
-from sales_pipeline.core.resources import PipelineSettings
+from sales_pipeline.core.resources import PipelineSettings, Warehouse
 from sales_pipeline.jobs import build_jobs
 from sales_pipeline.schedules import build_schedules
 from sales_pipeline.sensors import build_sensors
@@ -23,15 +23,16 @@ from sales_pipeline.sensors import build_sensors
 def build_defs(
     *, settings: PipelineSettings | None = None, resource_overrides: Mapping[str, Any] | None = None
 ) -> dg.Definitions:
-    settings = settings or PipelineSettings()
-    config = settings.resolve()
-    partitions = daily_partitions(config)
+    resources: dict[str, Any] = dict(resource_overrides or {})
+    settings = resources.pop("settings", None) or settings or PipelineSettings()
+    # Bound to the "settings" key (not a copy): the warehouse, the IO manager and every asset
+    # share the run's one settings instance, so run config moves reads and writes together.
+    shared = PipelineSettings.configure_at_launch(**settings.model_dump(exclude_none=True))
+    resources["settings"] = shared
+    resources.setdefault("warehouse", Warehouse(settings=shared))
+    resources.setdefault("io_manager", ParquetIOManager(warehouse=resources["warehouse"]))
+    partitions = daily_partitions(settings.resolve())
     jobs = build_jobs()
-    resources: dict[str, Any] = {
-        "settings": settings,
-        "io_manager": ParquetIOManager(base_dir=str(config.warehouse)),
-    }
-    resources.update(resource_overrides or {})
     return dg.Definitions(
         assets=build_assets(partitions),
         jobs=jobs,

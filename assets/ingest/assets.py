@@ -17,7 +17,6 @@ import pandas as pd
 from assets.drift.gate import append_history, check_day
 from assets.ingest.day import DayResult, LandingFolderMissing, PriorState, ingest_day
 from assets.state_logic import LANDING_DAY, apply_upsert
-from sales_pipeline.core import warehouse
 from sales_pipeline.core.checks import (
     QUARANTINE_SHARE,
     ROWS_BALANCE,
@@ -28,7 +27,7 @@ from sales_pipeline.core.checks import (
 from sales_pipeline.core.config import Settings
 from sales_pipeline.core.metadata import counts_markdown, table_metadata
 from sales_pipeline.core.partitions import DAILY_FRESHNESS
-from sales_pipeline.core.resources import PipelineSettings
+from sales_pipeline.core.resources import PipelineSettings, Warehouse
 from schemas import ENTITIES, TABLES
 
 OWNERS = ["team:data-engineering"]
@@ -103,11 +102,14 @@ def _prior_entities(config: Settings) -> list[str]:
     return ["fx_rates", "reps", *(e for e in ENTITIES if config.entity(e).load_mode == "snapshot")]
 
 
-def load_prior_records(config: Settings, day: date) -> dict[str, pd.DataFrame]:
+def load_prior_records(
+    config: Settings, warehouse: Warehouse, day: date
+) -> dict[str, pd.DataFrame]:
     """Every clean record of those entities landed before `day` (with its landing day)."""
     before = day - timedelta(days=1)
+    # Before the first ingest (or the first file of an entity) the table does not exist yet.
     return {
-        entity: warehouse.read_window(config.warehouse, entity, end=before, day_column=LANDING_DAY)
+        entity: warehouse.read_window(entity, end=before, day_column=LANDING_DAY, missing_ok=True)
         for entity in _prior_entities(config)
     }
 
@@ -118,9 +120,9 @@ def prior_state(records: dict[str, pd.DataFrame]) -> PriorState:
     return PriorState(fx_rates=state["fx_rates"], reps=state["reps"], alive=alive)
 
 
-def load_prior_state(config: Settings, day: date) -> PriorState:
+def load_prior_state(config: Settings, warehouse: Warehouse, day: date) -> PriorState:
     """State as of the previous day of what cleaning needs: fx rates, reps, snapshot entities."""
-    return prior_state(load_prior_records(config, day))
+    return prior_state(load_prior_records(config, warehouse, day))
 
 
 class RangeDayFailed(dg.Failure):
@@ -136,22 +138,22 @@ class RangeDayFailed(dg.Failure):
         )
 
 
-def load_prior_profiles(config: Settings, day: date) -> pd.DataFrame:
+def load_prior_profiles(warehouse: Warehouse, day: date) -> pd.DataFrame:
     """Column profiles of every file landed before `day` (the schema-drift baselines)."""
     return warehouse.read_window(
-        config.warehouse, "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY
+        "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY, missing_ok=True
     )
 
 
-def ingest_days(config: Settings, days: list[date]) -> list[DayResult]:
+def ingest_days(config: Settings, warehouse: Warehouse, days: list[date]) -> list[DayResult]:
     """Ingest consecutive days in order. Earlier days of the run are not in the warehouse yet,
     so the records cleaning needs from them (and their column profiles) are carried in memory."""
-    profiles = load_prior_profiles(config, days[0])
+    profiles = load_prior_profiles(warehouse, days[0])
     if len(days) == 1:
-        result = ingest_day(days[0], config, load_prior_state(config, days[0]))
+        result = ingest_day(days[0], config, load_prior_state(config, warehouse, days[0]))
         PROGRESS.info("ingested %s", days[0].isoformat(), extra={"day": days[0].isoformat()})
         return [check_day(result, profiles, config.drift_block)]
-    records = load_prior_records(config, days[0])
+    records = load_prior_records(config, warehouse, days[0])
     results = []
     for day in days:
         try:
@@ -281,10 +283,10 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         backfill_policy=dg.BackfillPolicy.single_run(),
         description="Read one landing day, clean every file, quarantine bad rows, audit every file.",
     )
-    def ingest(context: dg.AssetExecutionContext, settings: PipelineSettings):
+    def ingest(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
         config = settings.resolve()
         days = [date.fromisoformat(key) for key in context.partition_keys]
-        results = ingest_days(config, days)
+        results = ingest_days(config, warehouse, days)
         # One partition: the value is the frame. Several (a single-run backfill): a dict
         # {day: frame} the IO manager writes partition by partition.
         single = len(results) == 1
