@@ -21,8 +21,13 @@ from sales_pipeline.sensors import build_sensors
 
 
 def build_defs(
-    *, settings: PipelineSettings | None = None, resource_overrides: Mapping[str, Any] | None = None
+    *,
+    settings: PipelineSettings | None = None,
+    resource_overrides: Mapping[str, Any] | None = None,
+    executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
+    """The project's definitions; `executor` replaces Dagster's default (multiprocess, or in
+    process for `execute_in_process`) for every job, e.g. Celery in `sales_pipeline.distributed`."""
     settings = settings or PipelineSettings()
     config = settings.resolve()
     partitions = daily_partitions(config)
@@ -38,6 +43,7 @@ def build_defs(
         schedules=build_schedules(jobs, partitions),
         sensors=build_sensors(partitions, jobs),
         resources=resources,
+        executor=executor,
     )
 
 
