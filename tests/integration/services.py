@@ -50,9 +50,7 @@ def fresh_postgres_database() -> Iterator[str]:
     name = f"sales_pipeline_test_{uuid.uuid4().hex[:12]}"
 
     def admin(sql: str) -> None:
-        conn = psycopg2.connect(
-            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_MAINTENANCE_DB
-        )
+        conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_MAINTENANCE_DB)
         conn.autocommit = True
         try:
             with conn.cursor() as cursor:

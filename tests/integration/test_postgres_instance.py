@@ -42,6 +42,7 @@ def test_pipeline_runs_on_a_postgres_instance(tmp_path, monkeypatch):
         defs = build_defs(settings=PipelineSettings(landing=str(landing), warehouse=str(root)))
         with dg.DagsterInstance.get() as instance:
             assert isinstance(instance.run_storage, PostgresRunStorage)
+            assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
             outcomes = run_days(defs, DAYS, set(), instance)
             assert [o.success for o in outcomes] == [True, True], [o.errors for o in outcomes]
             run_id = outcomes[0].run_id
