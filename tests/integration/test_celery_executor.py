@@ -48,6 +48,9 @@ def _start_worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen
         str(DEPLOY / "celery" / "celery.yaml"),
         "-n",
         name,
+        # Import the code at start, not on the first step (and fail at start when it is missing).
+        "-i",
+        "sales_pipeline.distributed",
         "--loglevel",
         "WARNING",
         "--",
@@ -87,6 +90,34 @@ def _wait_for_workers(url: str, names: tuple[str, ...], processes, logs, timeout
             return
         time.sleep(0.5)
     pytest.fail(f"celery workers not ready after {timeout}s (saw {sorted(seen)})")
+
+
+def _timeline(records) -> list[str]:
+    """Per step: queued -> picked up by a worker -> started -> done, seconds from the run start."""
+    marks: dict[str, dict[str, float]] = {}
+    start = min(r.event_log_entry.timestamp for r in records)
+    for record in records:
+        entry = record.event_log_entry
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        kind = event.event_type
+        mark = (
+            "picked"
+            if kind == dg.DagsterEventType.ENGINE_EVENT
+            and "Celery worker" in event.engine_event_data.metadata
+            else {
+                dg.DagsterEventType.STEP_START: "start",
+                dg.DagsterEventType.STEP_SUCCESS: "done",
+            }.get(kind)
+        )
+        if mark:
+            marks.setdefault(event.step_key, {}).setdefault(mark, entry.timestamp - start)
+    return [
+        f"  {step:<10} "
+        + " ".join(f"{k}={v:5.1f}" for k, v in sorted(m.items(), key=lambda i: i[1]))
+        for step, m in sorted(marks.items(), key=lambda i: min(i[1].values()))
+    ]
 
 
 def test_daily_partition_runs_on_two_celery_workers(tmp_path, monkeypatch):
@@ -146,6 +177,8 @@ def test_daily_partition_runs_on_two_celery_workers(tmp_path, monkeypatch):
         broker.flushdb()
         broker.close()
     print(f"workers ready in {ready:.1f}s, run done at {ran:.1f}s")
+    for line in _timeline(records):
+        print(line)
 
     # Every step ran inside a worker: the celery task reports its worker's hostname...
     delegated = {}
