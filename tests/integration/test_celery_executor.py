@@ -27,7 +27,11 @@ from sales_pipeline.core import warehouse
 from sales_pipeline.distributed import BACKEND_ENV, BROKER_ENV
 from tests.integration.services import DEPLOY, redis_url
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # dagster-celery registers its step task again for every step it submits; celery says so.
+    pytest.mark.filterwarnings("ignore:Task name 'execute_plan' is already registered"),
+]
 
 DAY = date(2024, 1, 1)
 WORKERS = ("sp-worker-1", "sp-worker-2")
