@@ -21,8 +21,13 @@ from sales_pipeline.sensors import build_sensors
 
 
 def build_defs(
-    *, settings: PipelineSettings | None = None, resource_overrides: Mapping[str, Any] | None = None
+    *,
+    settings: PipelineSettings | None = None,
+    resource_overrides: Mapping[str, Any] | None = None,
+    executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
+    """The project's definitions; `executor` replaces Dagster's default (multiprocess, or in
+    process for `execute_in_process`) for every job, e.g. Celery in `sales_pipeline.distributed`."""
     resources: dict[str, Any] = dict(resource_overrides or {})
     settings = resources.pop("settings", None) or settings or PipelineSettings()
     # Bound to the "settings" key (not a copy): the warehouse, the IO manager and every asset
@@ -39,6 +44,7 @@ def build_defs(
         schedules=build_schedules(jobs, partitions),
         sensors=build_sensors(partitions, jobs),
         resources=resources,
+        executor=executor,
     )
 
 
