@@ -32,6 +32,8 @@ from sales_pipeline.core.config import SettingsError, load_settings, require_lan
 # A log file or CI has no terminal width; 80 columns would truncate the summary table.
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+DEMO_KEY_ACCOUNTS = 3
+"""Champions the demo plants as key accounts (`crm_generator` `key_accounts`)."""
 
 
 def _parse_day(value: str, flag: str) -> date:
@@ -395,6 +397,9 @@ def demo(out: Path, accounts: int, months: int, seed: int, force: bool) -> None:
         start=start,
         dirty=True,
         file_errors=True,
+        # The contract's key-account rule (5M a year, 3 years of tenure) is out of reach of a
+        # generated company's ordinary customers; a few planted ones show it working.
+        key_accounts=DEMO_KEY_ACCOUNTS,
     )
     manifest = json.loads((landing / "_generator" / "manifest.json").read_text(encoding="utf-8"))
     planted_blocked = {

@@ -73,9 +73,18 @@ def build_generated_warehouse(
     fmt: str = "canonical",
     seed: int = 0,
     start: date = date(2024, 1, 1),
+    key_accounts: int = 0,
 ) -> GeneratedWarehouse:
     landing, root = base / "landing", base / "warehouse"
-    generate(landing, days=days, accounts=accounts, fmt=fmt, seed=seed, start=start)
+    generate(
+        landing,
+        days=days,
+        accounts=accounts,
+        fmt=fmt,
+        seed=seed,
+        start=start,
+        key_accounts=key_accounts,
+    )
     settings = pipeline_settings(landing, root)
     blocked = ingest_days(settings, start, days)
     assert not blocked, f"a zone without file errors blocked on {sorted(blocked)}"
