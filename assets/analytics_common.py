@@ -8,12 +8,11 @@ import dagster as dg
 from assets.model_logic import ModelOutput
 from assets.state import snapshot_ins, to_snapshot
 from assets.state_logic import Snapshot
-from sales_pipeline.core import warehouse
 from sales_pipeline.core.checks import schema_spec
 from sales_pipeline.core.config import Settings
 from sales_pipeline.core.metadata import png_markdown, table_metadata
 from sales_pipeline.core.partitions import DAILY_FRESHNESS
-from sales_pipeline.core.resources import PipelineSettings
+from sales_pipeline.core.resources import PipelineSettings, Warehouse
 from schemas import TABLES
 
 OWNERS = ["team:analytics"]
@@ -21,6 +20,7 @@ OWNERS = ["team:analytics"]
 __all__ = [
     "OWNERS",
     "PipelineSettings",
+    "Warehouse",
     "analytics_out",
     "emit_tables",
     "model_metadata",
@@ -44,12 +44,12 @@ def analytics_out(name: str, group: str) -> dg.AssetOut:
 
 
 def write_charts(
-    config: Settings, table: str, day: date, charts: dict[str, bytes]
+    warehouse: Warehouse, table: str, day: date, charts: dict[str, bytes]
 ) -> dict[str, dg.MetadataValue]:
     """Write each PNG under `_charts/` and return it as Markdown metadata the UI renders."""
     meta: dict[str, dg.MetadataValue] = {}
     for name, png in sorted(charts.items()):
-        path = warehouse.write_chart(config.warehouse, table, day, name, png)
+        path = warehouse.write_chart(table, day, name, png)
         meta[f"chart_{name}"] = png_markdown(png, name)
         meta[f"chart_{name}_path"] = dg.MetadataValue.path(str(path))
     return meta
@@ -94,7 +94,7 @@ def model_asset(
     group: str,
     tables: tuple[str, ...],
     description: str,
-    run: Callable[[Snapshot, Settings], ModelOutput],
+    run: Callable[[Snapshot, Settings, Warehouse], ModelOutput],
 ) -> dg.AssetsDefinition:
     """A model as a multi-asset: the state as of D in, `run` builds its tables (the first one
     carries the model's metadata and charts), each table checked against its schema."""
@@ -107,13 +107,18 @@ def model_asset(
         check_specs=[schema_spec(table) for table in tables],
         description=description,
     )
-    def _model(context: dg.AssetExecutionContext, settings: PipelineSettings, **inputs):
+    def _model(
+        context: dg.AssetExecutionContext,
+        settings: PipelineSettings,
+        warehouse: Warehouse,
+        **inputs,
+    ):
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
-        result = run(to_snapshot(day, inputs, config), config)
+        result = run(to_snapshot(day, inputs, config, warehouse), config, warehouse)
         meta = {
             **model_metadata(result.metadata),
-            **write_charts(config, tables[0], day, result.charts),
+            **write_charts(warehouse, tables[0], day, result.charts),
         }
         yield from emit_tables(result.tables, {tables[0]: meta})
 

@@ -15,7 +15,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         group=GROUP,
         tables=("churn_scores", "churn_model_report"),
         description="Churn probability per active account, trained on snapshots at least 90 days before D.",
-        run=lambda snap, config: build_churn(
+        run=lambda snap, config, _warehouse: build_churn(
             snap, high=config.thresholds.churn_high, medium=config.thresholds.churn_medium
         ),
     )
@@ -25,6 +25,6 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         group=GROUP,
         tables=("customer_propensity", "propensity_model_report"),
         description="Probability of a completed order and expected revenue in the next 90 days (random forests).",
-        run=lambda snap, config: build_propensity(snap),
+        run=lambda snap, config, _warehouse: build_propensity(snap),
     )
     return [churn, propensity]

@@ -7,14 +7,14 @@ from assets.analytics_common import model_asset
 from assets.model_logic import ModelOutput, build_sales_forecast
 from assets.state_logic import Snapshot
 from sales_pipeline.core.config import Settings
-from sales_pipeline.core.warehouse import JsonCache
+from sales_pipeline.core.resources import Warehouse
 
 GROUP = "forecasts"
 
 
-def _forecast(snap: Snapshot, config: Settings) -> ModelOutput:
+def _forecast(snap: Snapshot, config: Settings, warehouse: Warehouse) -> ModelOutput:
     # Model selections are memoised per (series, Monday, data hash); the memo changes speed only.
-    cache = JsonCache(config.warehouse, "forecast_selection")
+    cache = warehouse.json_memo("forecast_selection")
     result = build_sales_forecast(
         snap, horizon=config.thresholds.forecast_horizon, tz=config.timezone, selection_cache=cache
     )

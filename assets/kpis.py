@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.analytics_common import (
     PipelineSettings,
+    Warehouse,
     analytics_out,
     emit_tables,
     model_metadata,
@@ -14,7 +15,6 @@ from assets.analytics_common import (
     write_charts,
 )
 from assets.kpi_logic import (
-    AlertThresholds,
     build_campaign_roi,
     build_kpi_alerts,
     build_kpi_funnel,
@@ -24,27 +24,11 @@ from assets.kpi_logic import (
     revenue_vs_target_chart,
 )
 from assets.kpi_logic.explain import command_for
-from sales_pipeline.core import warehouse
 from sales_pipeline.core.checks import schema_spec
 from schemas import TABLES
 
 GROUP = "kpis"
 KPI_TABLES = ("kpi_summary", "kpi_funnel", "campaign_roi")
-
-
-def _thresholds(config) -> AlertThresholds:
-    t = config.thresholds
-    return AlertThresholds(
-        attainment_min=t.attainment_min,
-        attainment_months=t.attainment_months,
-        win_rate_min=t.win_rate_min,
-        sales_cycle_max_days=t.sales_cycle_max_days,
-        churn_high_share_max=t.churn_high_share_max,
-        min_closed_deals=t.min_closed_deals,
-        max_quarantine_share=config.max_quarantine,
-        attainment_streak_max_age_months=t.attainment_streak_max_age_months,
-        drift_alert_days=t.drift_alert_days,
-    )
 
 
 def _explain_help(day: date) -> str:
@@ -68,11 +52,15 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         description="Dense KPI history (day and month x overall/region/owner/product/segment), funnel and campaign ROI.",
     )
     def kpis(
-        context: dg.AssetExecutionContext, settings: PipelineSettings, customer_segments, **inputs
+        context: dg.AssetExecutionContext,
+        settings: PipelineSettings,
+        warehouse: Warehouse,
+        customer_segments,
+        **inputs,
     ):
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
-        snap = to_snapshot(day, inputs, config)
+        snap = to_snapshot(day, inputs, config, warehouse)
         summary = build_kpi_summary(snap, tz=config.timezone, segments=customer_segments)
         funnel = build_kpi_funnel(snap, tz=config.timezone, segments=customer_segments)
         roi = build_campaign_roi(snap)
@@ -87,9 +75,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 "kpi_summary": {
                     **model_metadata(headlines),
                     "explain": dg.MetadataValue.md(_explain_help(day)),
-                    **write_charts(config, "kpi_summary", day, charts),
+                    **write_charts(warehouse, "kpi_summary", day, charts),
                 },
-                "kpi_funnel": write_charts(config, "kpi_funnel", day, funnel_png),
+                "kpi_funnel": write_charts(warehouse, "kpi_funnel", day, funnel_png),
             },
         )
 
@@ -108,28 +96,28 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
     def alerts(
         context: dg.AssetExecutionContext,
         settings: PipelineSettings,
+        warehouse: Warehouse,
         kpi_summary,
         churn_scores,
         **inputs,
     ):
         config = settings.resolve()
         day = date.fromisoformat(context.partition_key)
-        audit = warehouse.read_window(
-            config.warehouse, "ingest_audit", end=day, day_column="_landing_day"
-        )
+        audit = warehouse.read_window("ingest_audit", end=day, day_column="_landing_day")
         table = build_kpi_alerts(
-            to_snapshot(day, inputs, config),
+            to_snapshot(day, inputs, config, warehouse),
             kpi_summary,
             tz=config.timezone,
-            thresholds=_thresholds(config),
+            thresholds=config.thresholds,
+            max_quarantine_share=config.max_quarantine,
             churn_scores=churn_scores,
             audit=audit,
             drift=warehouse.read_window(
-                config.warehouse,
                 "schema_drift",
                 start=day - timedelta(days=config.thresholds.drift_alert_days - 1),
                 end=day,
                 day_column="_landing_day",
+                missing_ok=True,
             ),
         )
         headlines = kpi_headlines(kpi_summary, table, day)

@@ -7,11 +7,12 @@ from assets.analytics_common import model_asset
 from assets.model_logic import ModelOutput, build_customer_clv, build_customer_segments
 from assets.state_logic import Snapshot
 from sales_pipeline.core.config import Settings
+from sales_pipeline.core.resources import Warehouse
 
 GROUP = "segments"
 
 
-def _segments(snap: Snapshot, config: Settings) -> ModelOutput:
+def _segments(snap: Snapshot, config: Settings, _warehouse: Warehouse) -> ModelOutput:
     t = config.thresholds
     return build_customer_segments(
         snap,
@@ -21,7 +22,7 @@ def _segments(snap: Snapshot, config: Settings) -> ModelOutput:
     )
 
 
-def _clv(snap: Snapshot, config: Settings) -> ModelOutput:
+def _clv(snap: Snapshot, config: Settings, _warehouse: Warehouse) -> ModelOutput:
     t = config.thresholds
     return build_customer_clv(
         snap, horizon_days=t.clv_horizon_days, discount_rate=t.clv_discount_rate

@@ -26,13 +26,14 @@ def ingest(landing: Path, out: Path) -> None:
     from assets.ingest.day import PriorState, ingest_day
     from assets.ingest.days import write_days
     from sales_pipeline.core.config import load_settings
+    from sales_pipeline.core.resources import Warehouse
     from schemas import TABLES
 
     settings = load_settings({"landing": str(landing), "warehouse": str(out)}, environ={})
     empty = PriorState(fx_rates=TABLES["fx_rates"].empty_frame(), reps=TABLES["reps"].empty_frame())
     started = time.perf_counter()
     result = ingest_day(DAY, settings, empty)
-    write_days(out, [result])  # the day's partitions as one all-or-none change
+    write_days(Warehouse.at(out), [result])  # the day's partitions as one all-or-none change
     audit = result.audit.iloc[0]
     print(
         f"rows read {audit['rows_read']:,}  clean {audit['rows_clean']:,}  "

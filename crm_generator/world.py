@@ -191,9 +191,19 @@ class _Sim:
 
 
 def build_world(
-    *, seed: int, start: date, days: int, history_days: int, accounts: int, mode: str
+    *,
+    seed: int,
+    start: date,
+    days: int,
+    history_days: int,
+    accounts: int,
+    mode: str,
+    key_accounts: int = 0,
 ) -> World:
-    """Simulate `history_days + days` days of the company. Deterministic for a seed."""
+    """Simulate `history_days + days` days of the company. Deterministic for a seed.
+
+    `key_accounts` champions are made key accounts (see `_plant_key_accounts`); 0 leaves the
+    world exactly as it was before the option existed."""
     rng = np.random.default_rng(seed)
     h0 = start - timedelta(days=history_days)
     T = history_days + days
@@ -213,6 +223,9 @@ def build_world(
     campaigns, camp_start, camp_ids = _campaigns(sim, world, mode)
     opps, deals = _opportunities(sim, opp_counts, camp_start, camp_ids)
     orders, completed = _orders(sim, order_counts, opps, deals)
+    planted = np.zeros(accounts, dtype=bool)
+    if key_accounts:
+        orders, completed, planted = _plant_key_accounts(sim, orders, completed, key_accounts)
     activities = _activities(sim, act_counts, opps, contact_index)
     world.frames.update(
         reps=reps.drop(columns=["role", "manager_pos", "key"]).rename(
@@ -228,6 +241,10 @@ def build_world(
     )
     world.frames["targets"] = _targets(world, completed, acc, rng)
     world.truth = _truth(world, plan, acc)
+    if key_accounts:
+        world.truth["planted_key_account"] = (
+            pd.Series(planted, index=plan.ids).reindex(world.truth["account_id"]).to_numpy()
+        )
     world.systems = {s: s for s in np.unique(plan.system)}
     return world
 
@@ -736,6 +753,60 @@ def _activity_ids(systems: np.ndarray, a_type: np.ndarray) -> np.ndarray:
         "activities", "salesforce", np.flatnonzero(sf & ~is_event), sf_prefix="00T"
     )
     return ids
+
+
+KEY_ACCOUNT_YEAR_USD = 6_000_000.0
+"""What a planted key account completes in the world's last 365 days: above the contract's
+5,000,000 default threshold with room for fx, cancellations and refunds."""
+LEGACY_ORDER_AGE_DAYS = 30
+"""A planted key account's first order, this many days after its creation: champions are created
+more than three years before the history starts, so that order passes the tenure rule."""
+
+
+def _plant_key_accounts(
+    sim: _Sim, orders: pd.DataFrame, completed: pd.DataFrame, n: int
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The first `n` champions (by ID) become key accounts: their order amounts are scaled so the
+    last 365 days complete KEY_ACCOUNT_YEAR_USD, and a legacy order (delivered with the first
+    landing day's history, like every pre-start record) sets a first order years back. The
+    contract's demo thresholds are otherwise never reached by generated companies."""
+    plan, T = sim.plan, sim.T
+    champions = np.flatnonzero(
+        (np.asarray(plan.archetypes, dtype=object)[plan.arche_idx] == "champion") & ~plan.at_risk
+    )
+    chosen = champions[np.argsort(plan.ids[champions], kind="stable")][:n]
+    planted = np.zeros(len(plan.ids), dtype=bool)
+    planted[chosen] = True
+    ids = plan.ids[chosen]
+    last_year = completed[(completed["day"] >= T - 365) & completed["account_id"].isin(ids)]
+    usd = last_year.groupby("account_id")["usd"].sum().reindex(ids).fillna(0.0)
+    factor = pd.Series(np.maximum(1.0, KEY_ACCOUNT_YEAR_USD / usd.clip(lower=1.0)), index=ids)
+    scale = orders["account_id"].map(factor).fillna(1.0).to_numpy()
+    orders = orders.assign(amount=np.round(orders["amount"].to_numpy() * scale, 2))
+    completed = completed.assign(
+        usd=completed["usd"].to_numpy() * completed["account_id"].map(factor).fillna(1.0).to_numpy()
+    )
+    legacy_t = plan.created_t[chosen] + LEGACY_ORDER_AGE_DAYS
+    first_key = orders["order_id"].nunique()  # refunds are versions of an existing order
+    cur = plan.currency[chosen]
+    legacy = pd.DataFrame(
+        {
+            "order_id": make_ids("orders", "canonical", first_key + np.arange(len(chosen))),
+            "account_id": ids,
+            "order_date": sim.base + legacy_t.astype("timedelta64[D]"),
+            "amount": sim.local_amount(plan.aov[chosen], cur, legacy_t),
+            "currency": cur,
+            "product": cat.PRODUCTS[0],
+            "quantity": 1,
+            "status": "completed",
+            "opportunity_id": None,
+            "updated_at": _ts(sim.base, legacy_t, np.full(len(chosen), 600)),
+            "is_deleted": False,
+            "_t": legacy_t,
+            "_system": "canonical",
+        }
+    )
+    return pd.concat([orders, legacy], ignore_index=True), completed, planted
 
 
 def _truth(world: World, plan: _AccountPlan, acc: pd.DataFrame) -> pd.DataFrame:

@@ -333,10 +333,12 @@ def generate(
     file_errors: bool = False,
     currency: str = "USD",
     drift: bool = False,
+    key_accounts: int = 0,
 ) -> Manifest:
     """Write `<out>/<YYYY-MM-DD>/...` for `days` days plus `<out>/_generator/` (manifest, truth).
 
     `drift` plants schema drift (`crm_generator.drift`), recorded in the manifest's `drift` list.
+    `key_accounts` champions become key accounts (truth column `planted_key_account`).
     """
     if fmt not in ("canonical", "salesforce", "hubspot", "mixed"):
         raise ValueError(f"unknown format {fmt!r}: canonical, salesforce, hubspot or mixed")
@@ -344,7 +346,13 @@ def generate(
         raise ValueError("days must be at least 1")
     out = Path(out)
     world = build_world(
-        seed=seed, start=start, days=days, history_days=history_days, accounts=accounts, mode=fmt
+        seed=seed,
+        start=start,
+        days=days,
+        history_days=history_days,
+        accounts=accounts,
+        mode=fmt,
+        key_accounts=key_accounts,
     )
     frames = _prepare(world)
     renderer = Renderer(

@@ -18,6 +18,7 @@ from assets.state import HISTORY, to_snapshot
 from assets.state_logic import LANDING_DAY
 from sales_pipeline.core import warehouse
 from sales_pipeline.core.config import Settings
+from sales_pipeline.core.resources import Warehouse
 from schemas import ENTITIES, state_table_name
 
 SHOWN = ["entity", "record_id", "version", "amount_local", "currency", "fx_rate", "fx_date"]
@@ -45,7 +46,7 @@ def load_explainer(config: Settings, day: date) -> Explainer:
     )
     records = warehouse.read_window(root, "opportunities", end=day, day_column=LANDING_DAY)
     return Explainer(
-        to_snapshot(day, inputs, config),
+        to_snapshot(day, inputs, config, Warehouse.at(root)),
         tz=config.timezone,
         segments=segments,
         currency=config.currency,

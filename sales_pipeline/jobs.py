@@ -17,6 +17,11 @@ DAILY_JOB = "daily_job"
 # instance's run queue (runner.INSTANCE_YAML) limits it to one run per unique value, so the
 # nightly schedule, the landing sensor and UI launches never write one partition concurrently.
 PARTITION_CONCURRENCY_TAG = "dagster/partition"
+# Dagster tags every run a backfill launches with the backfill's id: the run queue lets one
+# backfill hold at most BACKFILL_RUN_LIMIT run slots, so a long UI backfill (analytics days run
+# one per day, a multi-run backfill) leaves room for the nightly run and the sensor.
+BACKFILL_CONCURRENCY_TAG = "dagster/backfill"
+BACKFILL_RUN_LIMIT = 2
 
 
 def build_jobs() -> list[dg.UnresolvedAssetJobDefinition]:

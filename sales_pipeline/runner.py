@@ -20,14 +20,21 @@ from pathlib import Path
 import dagster as dg
 
 from sales_pipeline.core.config import Settings
-from sales_pipeline.jobs import ANALYTICS_JOB, INGEST_JOB, PARTITION_CONCURRENCY_TAG
+from sales_pipeline.jobs import (
+    ANALYTICS_JOB,
+    BACKFILL_CONCURRENCY_TAG,
+    BACKFILL_RUN_LIMIT,
+    INGEST_JOB,
+    PARTITION_CONCURRENCY_TAG,
+)
 from sales_pipeline.resume import Ledger
 
 # The instance every entry point shares (CLI, `sales-pipeline ui`, `dagster dev`, the daemon).
 # The run queue allows one run per partition at a time (runs carry PARTITION_CONCURRENCY_TAG,
 # see jobs.py), so the nightly schedule, the landing sensor and a UI backfill of the same day
 # queue behind each other instead of writing the same partition concurrently. Run monitoring
-# lets the daemon fail UI-launched runs whose worker died.
+# lets the daemon fail UI-launched runs whose worker died. deploy/*/dagster.yaml and the Helm
+# values carry the same queue (tests/unit/test_deploy_config.py compares them).
 INSTANCE_YAML = f"""telemetry:
   enabled: false
 run_queue:
@@ -37,6 +44,10 @@ run_queue:
       value:
         applyLimitPerUniqueValue: true
       limit: 1
+    - key: "{BACKFILL_CONCURRENCY_TAG}"
+      value:
+        applyLimitPerUniqueValue: true
+      limit: {BACKFILL_RUN_LIMIT}
 run_monitoring:
   enabled: true
   start_timeout_seconds: 180

@@ -24,11 +24,11 @@ from assets.ingest.checks import (
 )
 from assets.ingest.day import DayResult
 from assets.ingest.days import DayFailed, ingest_days, write_days
-from sales_pipeline.core import warehouse
+from sales_pipeline.core import warehouse as storage
 from sales_pipeline.core.checks import pandera_check_result
 from sales_pipeline.core.metadata import counts_markdown, table_metadata
 from sales_pipeline.core.partitions import DAILY_FRESHNESS
-from sales_pipeline.core.resources import PipelineSettings
+from sales_pipeline.core.resources import PipelineSettings, Warehouse
 from schemas import ENTITIES, TABLES
 
 OWNERS = ["team:data-engineering"]
@@ -71,16 +71,16 @@ class RangeDayFailed(dg.Failure):
         )
 
 
-def _committed(staged: list[warehouse.StagedPartition], table: str) -> warehouse.Committed:
+def _committed(staged: list[storage.StagedPartition], table: str) -> storage.Committed:
     mine = [s for s in staged if s.table == table]
-    return warehouse.Committed(table, tuple(s.target for s in mine), sum(s.rows for s in mine))
+    return storage.Committed(table, tuple(s.target for s in mine), sum(s.rows for s in mine))
 
 
 def _entity_output(
     entity: str,
     combined: pd.DataFrame,
     results: list[DayResult],
-    staged: list[warehouse.StagedPartition],
+    staged: list[storage.StagedPartition],
 ) -> dg.Output:
     quarantined = pd.concat(
         [r.quarantine[r.quarantine["entity"] == entity] for r in results], ignore_index=True
@@ -102,7 +102,7 @@ def _entity_output(
 def _ingest_outputs(
     context: dg.AssetExecutionContext,
     results: list[DayResult],
-    staged: list[warehouse.StagedPartition],
+    staged: list[storage.StagedPartition],
 ):
     blocked = results[0].blocked if len(results) == 1 else {}
     for entity in ENTITIES:
@@ -159,7 +159,7 @@ def _ingest_outputs(
         )
 
 
-def _drift_outputs(results: list[DayResult], staged: list[warehouse.StagedPartition]):
+def _drift_outputs(results: list[DayResult], staged: list[storage.StagedPartition]):
     """schema_profile, schema_drift (with its check) for the run's days."""
     profiles = pd.concat([r.profiles for r in results], ignore_index=True)
     drift = pd.concat([r.drift for r in results], ignore_index=True)
@@ -196,14 +196,14 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         backfill_policy=dg.BackfillPolicy.single_run(),
         description="Read one landing day, clean every file, quarantine bad rows, audit every file.",
     )
-    def ingest(context: dg.AssetExecutionContext, settings: PipelineSettings):
+    def ingest(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: Warehouse):
         config = settings.resolve()
         days = [date.fromisoformat(key) for key in context.partition_keys]
         try:
-            results = ingest_days(config, days)
+            results = ingest_days(config, warehouse, days)
         except DayFailed as exc:
             raise RangeDayFailed(exc.day, exc.reason) from exc
-        staged = write_days(config.warehouse, results)
+        staged = write_days(warehouse, results)
         yield from _ingest_outputs(context, results, staged)
 
     return [ingest]

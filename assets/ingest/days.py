@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 
 from assets.drift.gate import append_history, check_day
 from assets.ingest.day import DayResult, LandingFolderMissing, PriorState, ingest_day
 from assets.state_logic import LANDING_DAY, apply_upsert
-from sales_pipeline.core import warehouse
+from sales_pipeline.core import warehouse as storage
 from sales_pipeline.core.config import Settings
+from sales_pipeline.core.resources import Warehouse
 from schemas import ENTITIES, TABLES
 
 # One record per landing day cleaned, so a caller (the CLI's progress bar) can follow a
@@ -35,11 +35,14 @@ def prior_entities(config: Settings) -> list[str]:
     return ["fx_rates", "reps", *(e for e in ENTITIES if config.entity(e).load_mode == "snapshot")]
 
 
-def load_prior_records(config: Settings, day: date) -> dict[str, pd.DataFrame]:
+def load_prior_records(
+    config: Settings, warehouse: Warehouse, day: date
+) -> dict[str, pd.DataFrame]:
     """Every clean record of those entities landed before `day` (with its landing day)."""
     before = day - timedelta(days=1)
+    # Before the first ingest (or the first file of an entity) the table does not exist yet.
     return {
-        entity: warehouse.read_window(config.warehouse, entity, end=before, day_column=LANDING_DAY)
+        entity: warehouse.read_window(entity, end=before, day_column=LANDING_DAY, missing_ok=True)
         for entity in prior_entities(config)
     }
 
@@ -50,29 +53,29 @@ def prior_state(records: dict[str, pd.DataFrame]) -> PriorState:
     return PriorState(fx_rates=state["fx_rates"], reps=state["reps"], alive=alive)
 
 
-def load_prior_state(config: Settings, day: date) -> PriorState:
+def load_prior_state(config: Settings, warehouse: Warehouse, day: date) -> PriorState:
     """State as of the previous day of what cleaning needs: fx rates, reps, snapshot entities."""
-    return prior_state(load_prior_records(config, day))
+    return prior_state(load_prior_records(config, warehouse, day))
 
 
-def load_prior_profiles(config: Settings, day: date) -> pd.DataFrame:
+def load_prior_profiles(warehouse: Warehouse, day: date) -> pd.DataFrame:
     """Column profiles of every file landed before `day` (the schema-drift baselines)."""
     return warehouse.read_window(
-        config.warehouse, "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY
+        "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY, missing_ok=True
     )
 
 
-def ingest_days(config: Settings, days: list[date]) -> list[DayResult]:
+def ingest_days(config: Settings, warehouse: Warehouse, days: list[date]) -> list[DayResult]:
     """Ingest consecutive days in order. Earlier days of the run are not in the warehouse yet,
     so the records cleaning needs from them (and their column profiles) are carried in memory.
     In a run of several days a blocked day raises `DayFailed`: the caller runs it on its own,
     where the block is recorded."""
-    profiles = load_prior_profiles(config, days[0])
+    profiles = load_prior_profiles(warehouse, days[0])
     if len(days) == 1:
-        result = ingest_day(days[0], config, load_prior_state(config, days[0]))
+        result = ingest_day(days[0], config, load_prior_state(config, warehouse, days[0]))
         PROGRESS.info("ingested %s", days[0].isoformat(), extra={"day": days[0].isoformat()})
         return [check_day(result, profiles, config.drift_block)]
-    records = load_prior_records(config, days[0])
+    records = load_prior_records(config, warehouse, days[0])
     results = []
     for day in days:
         try:
@@ -111,7 +114,7 @@ def day_writes(result: DayResult) -> list[tuple[str, date, pd.DataFrame]]:
     ]
 
 
-def write_days(root: Path, results: list[DayResult]) -> list[warehouse.StagedPartition]:
+def write_days(warehouse: Warehouse, results: list[DayResult]) -> list[storage.StagedPartition]:
     """Every partition of these days as one change: all are staged, then all swapped in; if a
     write fails, nothing of the days changes (so the audit always matches the stored rows)."""
-    return warehouse.write_partitions(root, [w for r in results for w in day_writes(r)])
+    return warehouse.write_partitions([w for r in results for w in day_writes(r)])

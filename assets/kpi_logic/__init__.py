@@ -8,7 +8,7 @@ Modules: `periods` (time zone, calendars, period ends), `dimensions` (attributio
 
 from __future__ import annotations
 
-from assets.kpi_logic.alerts import AlertThresholds, build_kpi_alerts
+from assets.kpi_logic.alerts import build_kpi_alerts
 from assets.kpi_logic.campaigns import build_campaign_roi
 from assets.kpi_logic.charts import funnel_chart, revenue_vs_target_chart
 from assets.kpi_logic.funnel import build_kpi_funnel
@@ -16,7 +16,6 @@ from assets.kpi_logic.headlines import kpi_headlines
 from assets.kpi_logic.summary import build_kpi_summary
 
 __all__ = [
-    "AlertThresholds",
     "build_campaign_roi",
     "build_kpi_alerts",
     "build_kpi_funnel",

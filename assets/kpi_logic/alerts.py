@@ -1,7 +1,7 @@
 """kpi_alerts: monitoring alerts raised as of D.
 
 Grain: one row per alert. Sorted by (alert_code, dimension, dimension_value, period_start).
-Rules (contract "Alerts", thresholds from `AlertThresholds`):
+Rules (contract "Alerts", thresholds from `schemas.thresholds.Thresholds`):
 
 - attainment_low (warning): completed months only (the month's last day <= D), overall / region /
   owner rows that have a target; a month qualifies when it and the previous
@@ -18,7 +18,7 @@ Rules (contract "Alerts", thresholds from `AlertThresholds`):
   overall, period_start = D. No churn scores -> no alert.
 - data_quality (critical): every file of `audit` landed on or before D whose status is `blocked`
   or whose quarantine share rows_quarantined / (rows_read - rows_duplicate) is above
-  `max_quarantine_share`; dimension `file`, dimension_value = source_file, period_start = landing
+  `max_quarantine_share` (the max_quarantine setting); dimension `file`, dimension_value = source_file, period_start = landing
   day, value = the share (null when nothing was read). A file blocked as a whole (unreadable,
   missing column, broken archive) names its file-level reason (the audit's message) rather than
   a row count.
@@ -29,8 +29,6 @@ Rules (contract "Alerts", thresholds from `AlertThresholds`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -39,26 +37,12 @@ from assets.kpi_logic.common import ALL, group_by_dimension, ratio
 from assets.kpi_logic.dimensions import Dimensions
 from assets.state_logic import Snapshot
 from schemas import TABLES, conform
+from schemas.thresholds import MAX_QUARANTINE_DEFAULT, Thresholds
 
 WARNING, CRITICAL = "warning", "critical"
 _ALERT_DIMENSIONS = ("overall", "region", "owner")
 WINDOW_DAYS = 90
-
-
-@dataclass(frozen=True)
-class AlertThresholds:
-    """Alert thresholds; defaults are the contract's, every one overridable via settings."""
-
-    attainment_min: float = 0.8
-    attainment_months: int = 3
-    win_rate_min: float = 0.2
-    sales_cycle_max_days: float = 90.0
-    churn_high_share_max: float = 0.2
-    min_closed_deals: int = 10
-    max_quarantine_share: float = 0.05
-    attainment_streak_max_age_months: int = 0
-    """0: only streaks still running in the latest completed month alert."""
-    drift_alert_days: int = 7
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 def _frame(
@@ -78,9 +62,7 @@ def _frame(
     )
 
 
-def attainment_alerts(
-    summary: pd.DataFrame, as_of: pd.Timestamp, t: AlertThresholds
-) -> pd.DataFrame:
+def attainment_alerts(summary: pd.DataFrame, as_of: pd.Timestamp, t: Thresholds) -> pd.DataFrame:
     """attainment_low: `attainment_months` consecutive completed months below `attainment_min`."""
     next_month = (as_of + pd.Timedelta(days=1)).to_period("M").start_time
     rows = summary[
@@ -136,7 +118,7 @@ def attainment_alerts(
     return _frame("attainment_low", WARNING, latest, t.attainment_min, message)
 
 
-def window_alerts(snap: Snapshot, t: AlertThresholds, tz: str) -> pd.DataFrame:
+def window_alerts(snap: Snapshot, t: Thresholds, tz: str) -> pd.DataFrame:
     """win_rate_low and sales_cycle_long over deals closed in [D-89, D]."""
     as_of = pd.Timestamp(snap.as_of)
     start = as_of - pd.Timedelta(days=WINDOW_DAYS - 1)
@@ -190,7 +172,7 @@ def window_alerts(snap: Snapshot, t: AlertThresholds, tz: str) -> pd.DataFrame:
 
 
 def churn_alerts(
-    churn_scores: pd.DataFrame | None, as_of: pd.Timestamp, t: AlertThresholds
+    churn_scores: pd.DataFrame | None, as_of: pd.Timestamp, t: Thresholds
 ) -> pd.DataFrame:
     """churn_risk_high: share of high-tier customers among the scored ones."""
     if churn_scores is None or churn_scores.empty:
@@ -217,7 +199,7 @@ def churn_alerts(
 
 
 def data_quality_alerts(
-    audit: pd.DataFrame | None, as_of: pd.Timestamp, t: AlertThresholds
+    audit: pd.DataFrame | None, as_of: pd.Timestamp, max_quarantine_share: float
 ) -> pd.DataFrame:
     """data_quality: blocked files and files over the quarantine threshold, per landing day."""
     if audit is None or audit.empty:
@@ -229,7 +211,7 @@ def data_quality_alerts(
     )
     read = files["rows_read"].astype("float64") - files["rows_duplicate"].astype("float64")
     share = ratio(files["rows_quarantined"], read)
-    bad = (files["status"] == "blocked") | (share.fillna(0.0) > t.max_quarantine_share)
+    bad = (files["status"] == "blocked") | (share.fillna(0.0) > max_quarantine_share)
     rows = files[bad.to_numpy()]
     rows = pd.DataFrame(
         {
@@ -250,7 +232,7 @@ def data_quality_alerts(
         + rows["read"].astype("str")
         + " rows quarantined"
         + np.where(rows["status"] == "blocked", ", partition blocked", "")
-        + f" (threshold {t.max_quarantine_share:.0%})"
+        + f" (threshold {max_quarantine_share:.0%})"
     )
     whole_file = rows["reason"].notna()
     detail = counts.where(~whole_file, "unreadable, partition blocked: " + rows["reason"])
@@ -263,7 +245,7 @@ def data_quality_alerts(
         + ": "
         + detail
     )
-    return _frame("data_quality", CRITICAL, rows, t.max_quarantine_share, message)
+    return _frame("data_quality", CRITICAL, rows, max_quarantine_share, message)
 
 
 def _file_reason(files: pd.DataFrame) -> pd.Series:
@@ -288,7 +270,7 @@ def _file_reason(files: pd.DataFrame) -> pd.Series:
 
 
 def schema_drift_alerts(
-    drift: pd.DataFrame | None, as_of: pd.Timestamp, t: AlertThresholds
+    drift: pd.DataFrame | None, as_of: pd.Timestamp, t: Thresholds
 ) -> pd.DataFrame:
     """schema_drift: the drift of files landed in the last `drift_alert_days` days up to D."""
     if drift is None or drift.empty:
@@ -331,7 +313,8 @@ def build_kpi_alerts(
     summary: pd.DataFrame,
     *,
     tz: str = "UTC",
-    thresholds: AlertThresholds = AlertThresholds(),  # frozen dataclass: a safe default
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    max_quarantine_share: float = MAX_QUARANTINE_DEFAULT,
     churn_scores: pd.DataFrame | None = None,
     audit: pd.DataFrame | None = None,
     drift: pd.DataFrame | None = None,
@@ -343,7 +326,7 @@ def build_kpi_alerts(
         attainment_alerts(summary, as_of, thresholds),
         window_alerts(snap, thresholds, tz),
         churn_alerts(churn_scores, as_of, thresholds),
-        data_quality_alerts(audit, as_of, thresholds),
+        data_quality_alerts(audit, as_of, max_quarantine_share),
         schema_drift_alerts(drift, as_of, thresholds),
     ]
     parts = [p for p in parts if not p.empty]

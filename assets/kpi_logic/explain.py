@@ -57,6 +57,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "opportunities_lost": ("lost", "count"),
     "won_amount": ("won", "cents"),
     "win_rate": ("closed", "win_rate"),
+    "win_rate_amount": ("closed", "win_rate_amount"),
     "avg_sales_cycle_days": ("won", "mean_cycle"),
     "pipeline_amount": ("pipeline", "cents"),
     "weighted_pipeline": ("pipeline", "weighted_cents"),
@@ -254,7 +255,9 @@ class Explainer:
             if column in rows:
                 out[column] = rows[column].to_numpy()
         if "won_cents" in rows:
-            out["cents"] = rows["won_cents"].to_numpy()
+            # A closed deal's amount whether won or lost (won_cents or lost_cents is zero).
+            lost = rows.get("lost_cents", 0)
+            out["cents"] = (rows["won_cents"] + lost).to_numpy()
         return out.reindex(columns=ROW_COLUMNS)
 
     def _pipeline_lineage(self, rows: pd.DataFrame) -> pd.DataFrame:
@@ -365,6 +368,18 @@ def _combine(
         value = _ratio(won, won + lost)
         return Explanation(
             cell, value, lineage, f"win_rate = won / (won + lost) = {won} / {won + lost} = {value}"
+        )
+    if rule == "win_rate_amount":
+        won = rows["won_cents"].astype("int64")
+        lost = rows["lost_cents"].astype("int64")
+        won_c, lost_c = int(won.sum()), int(lost.sum())
+        value = _ratio(won_c, won_c + lost_c)
+        return Explanation(
+            cell,
+            value,
+            lineage,
+            f"win_rate_amount = won / (won + lost) in cents; won: {_sum_text(won[won != 0])}; "
+            f"lost: {_sum_text(lost[lost != 0])}; {won_c} / {won_c + lost_c} = {value}",
         )
     if rule == "mean_cycle":
         total = float(rows["cycle_days"].sum())

@@ -23,7 +23,7 @@ from sales_pipeline.core.checks import (
     schema_spec,
 )
 from sales_pipeline.core.metadata import table_metadata
-from sales_pipeline.core.resources import PipelineSettings
+from sales_pipeline.core.resources import Warehouse
 from schemas import ENTITIES, TABLES, state_table_name
 from schemas.ingest import OPEN_STAGES
 
@@ -141,10 +141,11 @@ def build_state_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asset
         description="The upsert rule as of D for every entity, plus opportunity history, advanced "
         "from the latest state before D. Gate: no state for a blocked day.",
     )
-    def state(context: dg.AssetExecutionContext, settings: PipelineSettings):
-        root = settings.resolve().warehouse
+    def state(context: dg.AssetExecutionContext, warehouse: Warehouse):
+        # The incremental store keeps its own files beside the tables, so it works on the root.
+        root = warehouse.root
         day = date.fromisoformat(context.partition_key)
-        day_gate(root, day)
+        day_gate(warehouse, day)
         build = incremental_state(root, day)
         context.log.info(f"state {day}: {build.note} ({build.increment_partitions} partitions)")
         lineage = {

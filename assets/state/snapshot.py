@@ -8,8 +8,8 @@ import pandas as pd
 
 from assets.state.store import HISTORY, STATE_ASSETS
 from assets.state_logic import Snapshot, resolve_revenue_source
-from sales_pipeline.core import warehouse
 from sales_pipeline.core.config import Settings
+from sales_pipeline.core.resources import Warehouse
 from schemas import ENTITIES, state_table_name
 
 
@@ -18,16 +18,16 @@ def snapshot_ins() -> dict[str, dg.AssetIn]:
     return {name: dg.AssetIn(key=name) for name in STATE_ASSETS}
 
 
-def orders_ever_landed(root, day: date) -> bool:
-    audit = warehouse.read_window(root, "ingest_audit", end=day, columns=["entity", "status"])
+def orders_ever_landed(warehouse: Warehouse, day: date) -> bool:
+    audit = warehouse.read_window("ingest_audit", end=day, columns=["entity", "status"])
     return bool(((audit["entity"] == "orders") & (audit["status"] == "ok")).any())
 
 
-def to_snapshot(day: date, inputs: dict[str, pd.DataFrame], config: Settings) -> Snapshot:
+def to_snapshot(
+    day: date, inputs: dict[str, pd.DataFrame], config: Settings, warehouse: Warehouse
+) -> Snapshot:
     """Assemble the Snapshot pure analytics functions take, resolving the revenue source."""
-    source = resolve_revenue_source(
-        config.revenue_source, orders_ever_landed(config.warehouse, day)
-    )
+    source = resolve_revenue_source(config.revenue_source, orders_ever_landed(warehouse, day))
     return Snapshot(
         as_of=day,
         revenue_source=source,

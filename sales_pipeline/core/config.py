@@ -1,36 +1,40 @@
-"""Settings: contract section 1, resolved as environment variable > settings file > default.
+"""Settings (contract section 1): one typed declaration, resolved as explicit override >
+environment variable > settings file (TOML or YAML) > default, and validated once, up front.
 
-Pure Python (no Dagster): read at run time by the resource in `resources.py`, the CLI and the
-definitions factory, never at import time.
+`Settings` declares every setting with its type, default, bounds and environment variable; the
+thresholds are `schemas.thresholds.Thresholds`. `load_settings` gathers the layers and validates
+them in one pass: an invalid value, a wrong type (`2.7` for a count, `true` for a number) or an
+unknown key anywhere is a `SettingsError` naming the key and where its value came from, with a
+"did you mean" hint for a misspelt name. Pure Python (no Dagster): the resource in
+`resources.py`, the CLI and the definitions factory call it at run time, never at import time.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
+from schemas.columns import ENTITIES, STAGES
 from schemas.drift import DRIFT_KINDS
-
-ENV_VARS: dict[str, str] = {
-    "landing": "SALES_PIPELINE_LANDING",
-    "warehouse": "SALES_PIPELINE_WAREHOUSE",
-    "start_date": "SALES_PIPELINE_START_DATE",
-    "timezone": "SALES_PIPELINE_TIMEZONE",
-    "currency": "SALES_PIPELINE_CURRENCY",
-    "pii_key": "SALES_PIPELINE_PII_KEY",
-    "max_quarantine": "SALES_PIPELINE_MAX_QUARANTINE",
-    "revenue_source": "SALES_PIPELINE_REVENUE_SOURCE",
-    "settings_file": "SALES_PIPELINE_SETTINGS",
-}
-REVENUE_SOURCES = ("orders", "won_opportunities", "auto")
-LOAD_MODES = ("delta", "snapshot")
+from schemas.thresholds import MAX_QUARANTINE_DEFAULT, Share, Thresholds
 
 
 class SettingsError(ValueError):
@@ -38,119 +42,176 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class EntityOptions:
-    """Per-entity options from the settings file."""
+class Env:
+    """Field metadata: the environment variable that sets this field (contract section 1)."""
 
-    file_patterns: tuple[str, ...] = ()
-    aliases: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    name: str
+
+
+def _only_text(value: Any) -> Any:
+    # pydantic would read an integer as a Unix timestamp (date) or refuse it with a vaguer message.
+    if not isinstance(value, str | date | Path) or isinstance(value, bool):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Text = Annotated[str, BeforeValidator(_only_text)]
+EntityName = Literal[ENTITIES]  # type: ignore[valid-type]
+StageName = Literal[STAGES]  # type: ignore[valid-type]
+REVENUE_SOURCES = ("orders", "won_opportunities", "auto")
+LOAD_MODES = ("delta", "snapshot")
+
+
+class EntityOptions(BaseModel):
+    """Per-entity options from the settings file's `[entities.<entity>]` table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file_patterns: Annotated[tuple[Text, ...], BeforeValidator(_as_list)] = ()
+    """Extra fnmatch patterns on the lower-cased file stem (one string or a list)."""
+    aliases: dict[str, Text | tuple[Text, ...]] = Field(default_factory=dict)
     """their header -> canonical column, or several columns (a name that is also the ID)."""
-    load_mode: str = "delta"
-    date_order: Mapping[str, str] = field(default_factory=dict)
-    """column -> 'month_first' | 'day_first': overrides detection when every value is ambiguous."""
+    load_mode: Literal[LOAD_MODES] = "delta"  # type: ignore[valid-type]
+    """`snapshot`: a record absent from a file is deleted as of that day."""
+    date_order: dict[str, Literal["month_first", "day_first"]] = Field(default_factory=dict)
+    """column -> order: overrides detection when every value is ambiguous."""
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Every overridable threshold named in the contract (defaults are the contract's)."""
+class DriftOptions(BaseModel):
+    """The settings file's `[drift]` table."""
 
-    attainment_min: float = 0.8
-    attainment_months: int = 3
-    attainment_streak_max_age_months: int = 0
-    """0: attainment_low only for streaks still running in the latest completed month."""
-    win_rate_min: float = 0.2
-    sales_cycle_max_days: float = 90.0
-    churn_high_share_max: float = 0.2
-    min_closed_deals: int = 10
-    churn_high: float = 0.5
-    churn_medium: float = 0.2
-    key_account_revenue: float = 5_000_000.0
-    key_account_years: int = 3
-    forecast_horizon: int = 90
-    segments_k_min: int = 3
-    segments_k_max: int = 8
-    clv_horizon_days: int = 365
-    clv_discount_rate: float = 0.10
-    """Annual, compounded to each 30-day step of the CLV horizon."""
-    drift_alert_days: int = 7
-    max_snapshot_drop: float = 0.5
-    """A full snapshot deleting more than this share of the live records is blocked."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    block: Annotated[
+        tuple[Literal[DRIFT_KINDS], ...],  # type: ignore[valid-type]
+        BeforeValidator(_as_list),
+    ] = ()
+    """Schema-drift kinds that block the file's entity for the day; every other kind is a warning."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    landing: Path = Path("data/landing")
-    warehouse: Path = Path("data/warehouse")
-    start_date: date = date(2024, 1, 1)
-    timezone: str = "UTC"
-    currency: str = "USD"
-    pii_key: str | None = field(default=None, repr=False)
-    max_quarantine: float = 0.05
-    revenue_source: str = "auto"
-    settings_file: Path | None = None
-    entities: Mapping[str, EntityOptions] = field(default_factory=dict)
-    stages: Mapping[str, str] = field(default_factory=dict)
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    drift_block: tuple[str, ...] = ()
-    """Schema-drift kinds that block the file's entity for the day (settings file `[drift] block`);
-    every other kind is a warning."""
+class Settings(BaseModel):
+    """Every setting of contract section 1, the settings file's tables, and the thresholds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=False)
+
+    landing: Annotated[Path, BeforeValidator(_only_text), Env("SALES_PIPELINE_LANDING")] = Path(
+        "data/landing"
+    )
+    warehouse: Annotated[Path, BeforeValidator(_only_text), Env("SALES_PIPELINE_WAREHOUSE")] = Path(
+        "data/warehouse"
+    )
+    start_date: Annotated[date, BeforeValidator(_only_text), Env("SALES_PIPELINE_START_DATE")] = (
+        date(2024, 1, 1)
+    )
+    timezone: Annotated[Text, Env("SALES_PIPELINE_TIMEZONE")] = "UTC"
+    currency: Annotated[Text, Env("SALES_PIPELINE_CURRENCY")] = "USD"
+    pii_key: Annotated[
+        Text | None, Env("SALES_PIPELINE_PII_KEY"), Field(repr=False, exclude=True)
+    ] = None
+    """Secret: from the environment or the settings file only, never run config, repr or logs."""
+    max_quarantine: Annotated[Share, Env("SALES_PIPELINE_MAX_QUARANTINE")] = MAX_QUARANTINE_DEFAULT
+    revenue_source: Annotated[
+        Literal[REVENUE_SOURCES],  # type: ignore[valid-type]
+        Env("SALES_PIPELINE_REVENUE_SOURCE"),
+    ] = "auto"
+    settings_file: Annotated[Path | None, Env("SALES_PIPELINE_SETTINGS")] = None
+    entities: dict[EntityName, EntityOptions] = Field(default_factory=dict)
+    stages: dict[str, StageName] = Field(default_factory=dict)
+    """Extra stage names: their label -> canonical stage."""
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    drift: DriftOptions = Field(default_factory=DriftOptions)
+
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as UTC)") from None
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ValueError("must be a 3-letter ISO currency code")
+        return code
 
     @property
     def dagster_home(self) -> Path:
         """Next to the warehouse, so CLI runs and the UI share one instance."""
         return self.warehouse.resolve().parent / "dagster_home"
 
+    @property
+    def drift_block(self) -> tuple[str, ...]:
+        return self.drift.block
+
     def entity(self, name: str) -> EntityOptions:
         return self.entities.get(name, EntityOptions())
 
+    def origin(self, name: str) -> str:
+        """Where a top-level setting's value came from: an override, `$VAR`, the file, or default."""
+        return self._origins.get(name, "default")
 
-_SCALARS = (
-    "landing",
-    "warehouse",
-    "start_date",
-    "timezone",
-    "currency",
-    "pii_key",
-    "max_quarantine",
-    "revenue_source",
-)
+
+ENV_VARS: dict[str, str] = {
+    name: meta.name
+    for name, info in Settings.model_fields.items()
+    for meta in info.metadata
+    if isinstance(meta, Env)
+}
+"""setting -> environment variable, read from the declaration above."""
 
 
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Resolve settings: explicit overrides > environment > settings file > defaults."""
-    env = os.environ if environ is None else environ
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    settings_file = overrides.get("settings_file") or env.get(ENV_VARS["settings_file"]) or None
-    file_values = _read_settings_file(Path(settings_file)) if settings_file else {}
+    """Resolve and validate: explicit overrides > environment > settings file > defaults.
 
-    raw: dict[str, Any] = {}
-    for name in _SCALARS:
-        if name in overrides:
-            raw[name] = (overrides[name], "override")
-        elif env.get(ENV_VARS[name]):
-            raw[name] = (env[ENV_VARS[name]], f"${ENV_VARS[name]}")
-        elif name in file_values:
-            raw[name] = (file_values[name], str(settings_file))
-    values = {name: _convert(name, value, origin) for name, (value, origin) in raw.items()}
-    if settings_file:
-        base = Path(settings_file).resolve().parent
-        for name in ("landing", "warehouse"):
-            # Paths in a settings file are relative to the file, so a committed example works from any cwd.
-            if (
-                name in values
-                and raw[name][1] == str(settings_file)
-                and not values[name].is_absolute()
-            ):
-                values[name] = base / values[name]
-    return Settings(
-        **values,
-        settings_file=Path(settings_file) if settings_file else None,
-        entities=_entities(file_values.get("entities", {}), settings_file),
-        stages={str(k): str(v) for k, v in (file_values.get("stages") or {}).items()},
-        thresholds=_thresholds(file_values.get("thresholds", {}), settings_file),
-        drift_block=_drift_block(file_values.get("drift") or {}, settings_file),
-    )
+    `overrides` are explicit values (CLI flags, run config, tests); None means "not given".
+    """
+    env = os.environ if environ is None else environ
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(given) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(_unknown_message(unknown[0], "override", list(Settings.model_fields)))
+    layers: list[tuple[str, dict[str, Any]]] = [
+        ("override", given),
+        ("environment", {n: env[v] for n, v in ENV_VARS.items() if env.get(v)}),
+    ]
+    file = given.get("settings_file") or layers[1][1].get("settings_file")
+    if file:
+        layers.append((f"settings file {file}", _read_settings_file(Path(file))))
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for source, layer in reversed(layers):
+        for name, value in layer.items():
+            values[name] = value
+            origins[name] = f"${ENV_VARS[name]}" if source == "environment" else source
+    if file:
+        values["settings_file"] = Path(file)
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, values, origins)) from None
+    settings._origins.update(origins)
+    return settings
+
+
+def require_landing(settings: Settings) -> None:
+    """A landing root that does not exist is a usage error, not one failed day per day."""
+    if not settings.landing.is_dir():
+        raise SettingsError(
+            f"setting landing = {str(settings.landing)!r} (from {settings.origin('landing')}): "
+            "the folder does not exist"
+        )
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:
@@ -161,84 +222,59 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise SettingsError(f"settings file {path}: {exc}") from exc
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise SettingsError(f"settings file {path}: expected a table of settings")
+    if "settings_file" in data:
+        raise SettingsError(f"settings file {path}: settings_file cannot be set inside it")
+    base = path.resolve().parent
+    for name in ("landing", "warehouse"):
+        # Paths in a settings file are relative to the file, so a committed example works from any cwd.
+        if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
+            data[name] = str(base / data[name])
     return data
 
 
-def _convert(name: str, value: Any, origin: str) -> Any:
-    try:
-        if name in ("landing", "warehouse"):
-            return Path(str(value))
-        if name == "start_date":
-            return value if isinstance(value, date) else date.fromisoformat(str(value))
-        if name == "max_quarantine":
-            share = float(value)
-            if not 0 <= share <= 1:
-                raise ValueError("must be between 0 and 1")
-            return share
-        if name == "revenue_source":
-            if str(value) not in REVENUE_SOURCES:
-                raise ValueError(f"must be one of {', '.join(REVENUE_SOURCES)}")
-            return str(value)
-        if name == "timezone":
-            from zoneinfo import ZoneInfo
-
-            ZoneInfo(str(value))
-            return str(value)
-        if name == "currency":
-            code = str(value).strip().upper()
-            if len(code) != 3 or not code.isalpha():
-                raise ValueError("must be a 3-letter ISO currency code")
-            return code
-        return str(value)
-    except (ValueError, TypeError, LookupError) as exc:
-        raise SettingsError(f"setting {name} = {value!r} (from {origin}): {exc}") from exc
+# Where a nested key's names come from, for "did you mean" hints.
+def _names_at(loc: tuple) -> list[str]:
+    if not loc:
+        return list(Settings.model_fields)
+    if loc[0] == "thresholds":
+        return list(Thresholds.model_fields)
+    if loc[0] == "entities":
+        return list(ENTITIES) if len(loc) == 1 else list(EntityOptions.model_fields)
+    return []
 
 
-def _entities(data: Mapping[str, Any], origin: Any) -> dict[str, EntityOptions]:
-    out: dict[str, EntityOptions] = {}
-    for entity, opts in (data or {}).items():
-        opts = opts or {}
-        mode = str(opts.get("load_mode", "delta"))
-        if mode not in LOAD_MODES:
-            raise SettingsError(
-                f"entities.{entity}.load_mode = {mode!r} (from {origin}): must be delta or snapshot"
+def _unknown_message(key: str, origin: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(names)}"
+    return f"unknown setting {key!r} (from {origin}){hint}"
+
+
+def _describe(exc: ValidationError, values: Mapping[str, Any], origins: Mapping[str, str]) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        origin = origins.get(str(loc[0]), "default") if loc else "settings"
+        if loc and loc[-1] == "[key]":
+            # An unknown dict key (an entity name that is not the contract's).
+            lines.append(_unknown_message(str(loc[-2]), origin, list(ENTITIES)))
+            continue
+        dotted = ".".join(str(part) for part in loc)
+        if error["type"] == "extra_forbidden":
+            parent = loc[:-1]
+            names = _names_at(parent)
+            lines.append(
+                _unknown_message(dotted, origin, [".".join([*map(str, parent), n]) for n in names])
             )
-        patterns = opts.get("file_patterns", [])
-        out[str(entity)] = EntityOptions(
-            file_patterns=tuple(
-                str(p) for p in ([patterns] if isinstance(patterns, str) else patterns)
-            ),
-            aliases={str(k): _alias_target(v) for k, v in (opts.get("aliases") or {}).items()},
-            load_mode=mode,
-            date_order={str(k): str(v) for k, v in (opts.get("date_order") or {}).items()},
-        )
-    return out
-
-
-def _alias_target(value: Any) -> str | tuple[str, ...]:
-    if isinstance(value, list | tuple):
-        return tuple(str(v) for v in value)
-    return str(value)
-
-
-def _drift_block(data: Mapping[str, Any], origin: Any) -> tuple[str, ...]:
-    block = data.get("block", [])
-    kinds = tuple(str(k) for k in ([block] if isinstance(block, str) else block))
-    unknown = sorted(set(kinds) - set(DRIFT_KINDS))
-    if unknown:
-        raise SettingsError(
-            f"drift.block {unknown} (from {origin}): known kinds are {', '.join(DRIFT_KINDS)}"
-        )
-    return kinds
-
-
-def _thresholds(data: Mapping[str, Any], origin: Any) -> Thresholds:
-    known = {f.name: f.type for f in fields(Thresholds)}
-    unknown = sorted(set(data or {}) - set(known))
-    if unknown:
-        raise SettingsError(f"unknown thresholds {unknown} (from {origin}); known: {sorted(known)}")
-    defaults = Thresholds()
-    values = {k: type(getattr(defaults, k))(v) for k, v in (data or {}).items()}
-    return Thresholds(**values)
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        if loc and loc[0] == "pii_key":
+            lines.append(f"setting pii_key (from {origin}): {message}")
+        elif error["type"].startswith("model_") or loc == ("thresholds",) or not loc:
+            lines.append(f"setting {dotted} (from {origin}): {message}")
+        else:
+            lines.append(f"setting {dotted} = {error['input']!r} (from {origin}): {message}")
+    return "invalid settings:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]

@@ -1,34 +1,25 @@
 """Parquet IO manager: persists each asset partition with its table's Arrow schema, nothing else.
 
 Transforms, renames and validation belong to the assets; this module only writes and reads the
-warehouse layout of `warehouse.py`.
+warehouse layout of `warehouse.py`, through the `Warehouse` resource the assets read through too.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from sales_pipeline.core import warehouse
-from sales_pipeline.core.config import load_settings
+from sales_pipeline.core import warehouse as storage
+from sales_pipeline.core.resources import Warehouse
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
-    """Hive-partitioned Parquet: `<base_dir>/<table>/date=YYYY-MM-DD/part-0.parquet`."""
+    """Hive-partitioned Parquet: `<root>/<table>/date=YYYY-MM-DD/part-0.parquet`."""
 
-    base_dir: str | None = None
-    """Warehouse root; defaults to the warehouse setting (SALES_PIPELINE_WAREHOUSE)."""
-
-    @property
-    def root(self) -> Path:
-        return Path(self.base_dir) if self.base_dir else load_settings().warehouse
+    warehouse: dg.ResourceDependency[Warehouse]
 
     def handle_output(
-        self, context: dg.OutputContext, obj: pd.DataFrame | dict | warehouse.Committed
+        self, context: dg.OutputContext, obj: pd.DataFrame | dict | storage.Committed
     ) -> None:
-        if isinstance(obj, warehouse.Committed):
+        if isinstance(obj, storage.Committed):
             # The asset wrote several tables as one change (`warehouse.write_partitions`).
             context.add_output_metadata(
                 {
@@ -50,7 +41,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 f"{context.asset_key.to_user_string()}: every warehouse table is partitioned by day"
             )
         table = context.asset_key.path[-1]
-        path = warehouse.write_partition(self.root, table, context.asset_partition_key, obj)
+        path = self.warehouse.write_partition(table, context.asset_partition_key, obj)
         context.add_output_metadata(
             {"path": dg.MetadataValue.path(str(path)), "dagster/row_count": len(obj)}
         )
@@ -69,11 +60,11 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 raise TypeError(
                     f"{name}[{key}]: expected a pandas DataFrame, got {type(obj[key]).__name__}"
                 )
-            warehouse.write_partition(self.root, table, key, obj[key])
+            self.warehouse.write_partition(table, key, obj[key])
         rows = sum(len(frame) for frame in obj.values())
         context.add_output_metadata(
             {
-                "path": dg.MetadataValue.path(str(self.root / table)),
+                "path": dg.MetadataValue.path(str(self.warehouse.root / table)),
                 "dagster/row_count": rows,
                 "partitions": len(keys),
             }
@@ -87,5 +78,5 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         )
         keys = context.asset_partition_keys
         if len(keys) == 1:
-            return warehouse.read_partition(self.root, table, keys[0])
-        return warehouse.read_window(self.root, table, start=min(keys), end=max(keys))
+            return self.warehouse.read_partition(table, keys[0])
+        return self.warehouse.read_window(table, start=min(keys), end=max(keys))

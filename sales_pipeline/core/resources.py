@@ -1,18 +1,30 @@
-"""Dagster resources: the settings of contract section 1, and the default resources dict."""
+"""Dagster resources: the settings of contract section 1, and the warehouse every read and write
+goes through.
 
-from __future__ import annotations
+`PipelineSettings` is the run-config surface of `config.Settings` (no secret in it) and resolves
+the settings once per run, in `setup_for_execution`. `Warehouse` owns the warehouse root: the IO
+manager writes and loads through it, and assets that read more than their inputs (windows of
+earlier days, charts, memos) read through the same instance, so a root cannot differ between
+reads and writes.
+"""
 
-from typing import Any
+from datetime import date
+from pathlib import Path
 
 import dagster as dg
+import pandas as pd
+from pydantic import PrivateAttr
 
+from sales_pipeline.core import warehouse as storage
 from sales_pipeline.core.config import Settings, load_settings
 
 
 class PipelineSettings(dg.ConfigurableResource):
-    """Pipeline settings. Unset fields fall back to the environment, the settings file, then defaults.
+    """Explicit settings (CLI flags, tests, run config); unset fields fall back to the
+    environment, the settings file, then the defaults (see `config.load_settings`).
 
-    Explicit values (CLI flags, tests) win over the environment; see `config.load_settings`.
+    The PII key is not a field: a secret comes from the environment or the settings file only,
+    so it never appears in the launchpad, run config or run records.
     """
 
     landing: str | None = None
@@ -24,20 +36,80 @@ class PipelineSettings(dg.ConfigurableResource):
     revenue_source: str | None = None
     settings_file: str | None = None
 
+    _resolved: Settings | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Once per run: assets then share one validated Settings instead of re-reading the
+        # environment and re-parsing the settings file in every step.
+        self._resolved = load_settings(self.model_dump())
+
     def resolve(self) -> Settings:
-        overrides: dict[str, Any] = {
-            name: getattr(self, name)
-            for name in (
-                "landing",
-                "warehouse",
-                "start_date",
-                "timezone",
-                "currency",
-                "max_quarantine",
-                "revenue_source",
-                "settings_file",
-            )
-        }
-        # The PII key is a secret: it only ever comes from the environment (or settings file),
-        # never from run config, so it cannot appear in the UI's launchpad or run records.
-        return load_settings(overrides)
+        """The run's settings (resolved at setup), or a fresh resolution outside a run."""
+        if self._resolved is not None:
+            return self._resolved
+        return load_settings(self.model_dump())
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The Parquet warehouse (contract section 3): `root` is the warehouse setting."""
+
+    settings: dg.ResourceDependency[PipelineSettings]
+
+    @classmethod
+    def at(cls, root: str | Path) -> "Warehouse":
+        """A warehouse at `root` with every other setting from the environment (tests, tools)."""
+        return cls(settings=PipelineSettings(warehouse=str(root)))
+
+    @property
+    def root(self) -> Path:
+        settings = self.settings
+        if not isinstance(settings, PipelineSettings):
+            # Outside a run the dependency is still the definitions' launch-time binding
+            # (`configure_at_launch`); inside a run it is the run's set-up settings instance.
+            settings = PipelineSettings(**settings.data)
+        return settings.resolve().warehouse
+
+    def write_partition(self, table: str, day: str | date, frame: pd.DataFrame) -> Path:
+        return storage.write_partition(self.root, table, day, frame)
+
+    def write_partitions(
+        self, frames: list[tuple[str, str | date, pd.DataFrame]]
+    ) -> list[storage.StagedPartition]:
+        """Several partitions as one all-or-none change (see `warehouse.write_partitions`)."""
+        return storage.write_partitions(self.root, frames)
+
+    def read_partition(self, table: str, day: str | date) -> pd.DataFrame:
+        return storage.read_partition(self.root, table, day)
+
+    def has_partition(self, table: str, day: str | date) -> bool:
+        return storage.has_partition(self.root, table, day)
+
+    def list_partitions(self, table: str) -> list[str]:
+        return storage.list_partitions(self.root, table)
+
+    def read_window(
+        self,
+        table: str,
+        *,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        columns: list[str] | None = None,
+        day_column: str | None = None,
+        missing_ok: bool = False,
+    ) -> pd.DataFrame:
+        """See `warehouse.read_window`; a table never written raises unless `missing_ok`."""
+        return storage.read_window(
+            self.root,
+            table,
+            start=start,
+            end=end,
+            columns=columns,
+            day_column=day_column,
+            missing_ok=missing_ok,
+        )
+
+    def write_chart(self, table: str, day: str | date, name: str, png: bytes) -> Path:
+        return storage.write_chart(self.root, table, day, name, png)
+
+    def json_memo(self, name: str) -> storage.JsonCache:
+        return storage.JsonCache(self.root, name)

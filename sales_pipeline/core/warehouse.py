@@ -201,16 +201,23 @@ def read_window(
     end: str | date | None = None,
     columns: list[str] | None = None,
     day_column: str | None = None,
+    missing_ok: bool = False,
 ) -> pd.DataFrame:
     """Rows of every partition with start <= day <= end through one dataset filter.
 
     Only the matching partition folders are opened. `day_column`, if given, receives the
-    partition day (datetime64[s]) of each row.
+    partition day (datetime64[s]) of each row. A table that was never written is an error
+    naming its folder (a mis-set root must not read as "no data"), unless the caller says it
+    may legitimately be absent (`missing_ok`, e.g. fx rates before the first day).
     """
     spec = TABLES[table]
     base = Path(root) / table
     wanted = spec.column_names if columns is None else columns
     if not base.is_dir():
+        if not missing_ok:
+            raise FileNotFoundError(
+                f"{table}: no such table in the warehouse ({base} does not exist)"
+            )
         empty = spec.empty_frame()[wanted]
         return (
             empty.assign(**{day_column: pd.Series(dtype="datetime64[s]")}) if day_column else empty

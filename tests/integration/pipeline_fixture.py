@@ -21,7 +21,7 @@ from assets.state import HISTORY, build_state_tables, to_snapshot
 from assets.state_logic import Snapshot
 from crm_generator import generate
 from sales_pipeline.core.config import Settings
-from sales_pipeline.core.resources import PipelineSettings
+from sales_pipeline.core.resources import PipelineSettings, Warehouse
 from sales_pipeline.definitions import build_defs
 from sales_pipeline.runner import ingest_span
 from schemas import ENTITIES, state_table_name
@@ -40,9 +40,10 @@ class GeneratedWarehouse:
 
     def snapshot(self, day: date | None = None) -> Snapshot:
         day = day or self.last_day
+        store = Warehouse.at(self.settings.warehouse)
         tables = build_state_tables(self.settings.warehouse, day)
         inputs = {state_table_name(e): tables[e] for e in ENTITIES} | {HISTORY: tables[HISTORY]}
-        return to_snapshot(day, inputs, self.settings)
+        return to_snapshot(day, inputs, self.settings, store)
 
 
 def pipeline_settings(landing: Path, warehouse: Path) -> PipelineSettings:
@@ -72,9 +73,18 @@ def build_generated_warehouse(
     fmt: str = "canonical",
     seed: int = 0,
     start: date = date(2024, 1, 1),
+    key_accounts: int = 0,
 ) -> GeneratedWarehouse:
     landing, root = base / "landing", base / "warehouse"
-    generate(landing, days=days, accounts=accounts, fmt=fmt, seed=seed, start=start)
+    generate(
+        landing,
+        days=days,
+        accounts=accounts,
+        fmt=fmt,
+        seed=seed,
+        start=start,
+        key_accounts=key_accounts,
+    )
     settings = pipeline_settings(landing, root)
     blocked = ingest_days(settings, start, days)
     assert not blocked, f"a zone without file errors blocked on {sorted(blocked)}"

@@ -20,6 +20,7 @@ from crm_generator import generate
 from crm_generator.drift import PLANS
 from sales_pipeline.core import warehouse
 from sales_pipeline.core.config import load_settings
+from sales_pipeline.core.resources import Warehouse
 from schemas import ENTITIES
 from schemas.drift import DRIFT_KINDS, SCHEMA_PROFILE
 
@@ -36,7 +37,7 @@ def _ingest(tmp_path):
     results = []
     for offset in range(DAYS):
         day = START + timedelta(days=offset)
-        [result] = ingest_days(config, [day])
+        [result] = ingest_days(config, Warehouse.at(root), [day])
         for entity in ENTITIES:
             if entity in result.clean and entity not in result.blocked:
                 warehouse.write_partition(root, entity, day, result.clean[entity])

@@ -28,7 +28,7 @@ from assets.kpi_logic import (
     kpi_headlines,
     revenue_vs_target_chart,
 )
-from assets.kpi_logic.alerts import AlertThresholds
+from schemas.thresholds import Thresholds
 from tests.integration.pipeline_fixture import build_generated_warehouse
 
 pytestmark = pytest.mark.slow
@@ -77,7 +77,7 @@ def kpis(tmp_path_factory):
         # Streaks that ended earlier count too: this zone calibrates the generator's targets, and
         # which streak is still running on its last day is chance (the rule's default).
         "alerts": build_kpi_alerts(
-            snap, summary, tz=tz, thresholds=AlertThresholds(attainment_streak_max_age_months=24)
+            snap, summary, tz=tz, thresholds=Thresholds(attainment_streak_max_age_months=24)
         ),
     }
 

@@ -13,6 +13,7 @@ import pytest
 from assets.ingest.day import ingest_day
 from assets.ingest.days import write_days
 from sales_pipeline.core import warehouse
+from sales_pipeline.core.resources import Warehouse
 from tests.unit.test_ingest_day import DAY, land, make_settings, prior
 
 FILES_V1 = {
@@ -37,7 +38,7 @@ def _snapshot(root: Path) -> dict[str, str]:
 def ingested(tmp_path: Path):
     settings = make_settings(tmp_path)
     land(tmp_path, FILES_V1)
-    write_days(settings.warehouse, [ingest_day(DAY, settings, prior())])
+    write_days(Warehouse.at(settings.warehouse), [ingest_day(DAY, settings, prior())])
     land(tmp_path, FILES_V2)
     return settings, ingest_day(DAY, settings, prior())
 
@@ -56,7 +57,7 @@ def test_a_full_disk_mid_day_changes_nothing(ingested, monkeypatch) -> None:
 
     monkeypatch.setattr(warehouse.pq, "write_table", fill_up)
     with pytest.raises(warehouse.WarehouseWriteError) as err:
-        write_days(settings.warehouse, [result])
+        write_days(Warehouse.at(settings.warehouse), [result])
     assert "No space left on device" in str(err.value)
     assert str(settings.warehouse) in str(err.value) and "part-0.parquet" in str(err.value)
     assert _snapshot(settings.warehouse) == before  # no partition changed, no temp file left
@@ -77,13 +78,13 @@ def test_a_failing_swap_puts_back_what_was_swapped(ingested, monkeypatch) -> Non
 
     monkeypatch.setattr(warehouse.os, "replace", fail_third)
     with pytest.raises(warehouse.WarehouseWriteError, match="cannot swap in .*part-0.parquet"):
-        write_days(settings.warehouse, [result])
+        write_days(Warehouse.at(settings.warehouse), [result])
     assert _snapshot(settings.warehouse) == before
 
 
 def test_the_whole_day_is_swapped_in(ingested) -> None:
     settings, result = ingested
-    write_days(settings.warehouse, [result])
+    write_days(Warehouse.at(settings.warehouse), [result])
     accounts = warehouse.read_partition(settings.warehouse, "accounts", DAY)
     audit = warehouse.read_partition(settings.warehouse, "ingest_audit", DAY)
     assert accounts["account_name"].tolist() == ["Acme Corp", "Beta"]

@@ -23,6 +23,12 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 KIND_TAG = "dagster/kind/"
 
 
+def _resource_name(resource) -> str:
+    # A resource configured at launch is a PartialResource wrapping the declared class.
+    cls = getattr(resource, "resource_cls", None)
+    return f"{cls.__name__} (configured at launch)" if cls else type(resource).__name__
+
+
 def _text(value: object) -> str | None:
     """A stable string for a Dagster object: no memory addresses."""
     if value is None:
@@ -115,7 +121,9 @@ def describe(defs: dg.Definitions) -> dict[str, Any]:
         }
         for s in (defs.resolve_sensor_def(x.name) for x in defs.sensors or [])
     }
-    resources = {key: type(value).__name__ for key, value in sorted((defs.resources or {}).items())}
+    resources = {
+        key: _resource_name(value) for key, value in sorted((defs.resources or {}).items())
+    }
     return {
         "assets": assets,
         "standalone_asset_checks": sorted(

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sales_pipeline.core.io_manager import ParquetIOManager
+from sales_pipeline.core.resources import Warehouse
 from schemas import TABLES, conform
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01")
@@ -48,7 +49,7 @@ def _read(manager: ParquetIOManager, **partitions) -> pd.DataFrame:
 
 @pytest.fixture
 def manager(tmp_path: Path) -> ParquetIOManager:
-    return ParquetIOManager(base_dir=str(tmp_path / "wh"))
+    return ParquetIOManager(warehouse=Warehouse.at(tmp_path / "wh"))
 
 
 def test_one_partition_round_trips_to_the_exact_path(manager: ParquetIOManager, tmp_path: Path):

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from assets.kpi_logic import (
-    AlertThresholds,
     build_kpi_alerts,
     build_kpi_funnel,
     build_kpi_summary,
@@ -17,6 +16,7 @@ from assets.kpi_logic import (
     revenue_vs_target_chart,
 )
 from schemas import SCHEMAS
+from schemas.thresholds import Thresholds
 from tests.snapshot_factory import make_snapshot
 
 D = date(2024, 5, 15)  # 90-day window: [2024-02-16, 2024-05-15]
@@ -188,7 +188,7 @@ def test_attainment_low(alerts):
 
 
 def test_attainment_streaks_that_ended_say_how_long_ago(snap):
-    older = AlertThresholds(attainment_streak_max_age_months=3)
+    older = Thresholds(attainment_streak_max_age_months=3)
     out = build_kpi_alerts(snap, SUMMARY, thresholds=older)
     assert pick(out, "attainment_low") == [
         ("owner", "R1", "2024-01-01", 0.7),
@@ -197,7 +197,7 @@ def test_attainment_streaks_that_ended_say_how_long_ago(snap):
     messages = out.loc[out["alert_code"] == "attainment_low", "message"].tolist()
     assert messages[0].endswith("latest 2024-01 (ended 3 months ago)")
     assert messages[1].endswith("(still running)")
-    two = AlertThresholds(attainment_streak_max_age_months=2)
+    two = Thresholds(attainment_streak_max_age_months=2)
     assert [
         r[1] for r in pick(build_kpi_alerts(snap, SUMMARY, thresholds=two), "attainment_low")
     ] == ["R2"]
@@ -259,18 +259,24 @@ def test_data_quality(alerts):
 
 
 def test_thresholds_override(snap):
-    strict = AlertThresholds(
+    strict = Thresholds(
         win_rate_min=0.05,
         sales_cycle_max_days=150.0,
         min_closed_deals=10,
         attainment_months=4,
         churn_high_share_max=0.5,
-        max_quarantine_share=0.1,
     )
-    out = build_kpi_alerts(snap, SUMMARY, thresholds=strict, churn_scores=CHURN, audit=AUDIT)
+    out = build_kpi_alerts(
+        snap,
+        SUMMARY,
+        thresholds=strict,
+        max_quarantine_share=0.1,
+        churn_scores=CHURN,
+        audit=AUDIT,
+    )
     # 0.1 is not below 0.05; 120 is not above 150; no run of 4 months; 0.3 <= 0.5; 0.06 <= 0.1 but blocked stays
     assert out["alert_code"].tolist() == ["data_quality"]
-    few = build_kpi_alerts(snap, SUMMARY, thresholds=AlertThresholds(min_closed_deals=11))
+    few = build_kpi_alerts(snap, SUMMARY, thresholds=Thresholds(min_closed_deals=11))
     # only the overall window has >= 11 closed deals (20)
     assert pick(few, "win_rate_low") == [("overall", "all", "2024-02-16", 0.1)]
 

@@ -102,6 +102,10 @@ def test_read_window_filters_partitions_and_adds_day(warehouse_root):
     ]
 
 
-def test_read_window_of_missing_table_is_empty(warehouse_root):
-    window = warehouse.read_window(warehouse_root, "orders", end="2024-01-02", day_column="_day")
+def test_read_window_of_missing_table_fails_unless_absence_is_allowed(warehouse_root):
+    with pytest.raises(FileNotFoundError, match="orders"):
+        warehouse.read_window(warehouse_root, "orders", end="2024-01-02")
+    window = warehouse.read_window(
+        warehouse_root, "orders", end="2024-01-02", day_column="_day", missing_ok=True
+    )
     assert window.empty and "order_id" in window.columns and "_day" in window.columns
