@@ -187,16 +187,6 @@ class FeatureInputs:
         ids = pd.concat([acc, self.events["account_id"]]).drop_duplicates().sort_values()
         return pd.Index(ids.to_numpy(dtype="str"), name="account_id")
 
-    def digest(self) -> str:
-        """SHA-256 (16 hex digits) of every stream's content and row order (the order a fit
-        sees: float sums depend on it): equal digests mean a model fitted on them can be reused."""
-        h = hashlib.sha256(str(self.as_of).encode())
-        for name in ("events", "activities", "deals", "accounts"):
-            frame = getattr(self, name)
-            h.update(name.encode())
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        return h.hexdigest()[:16]
-
 
 def _window(frame: pd.DataFrame, t: pd.Timestamp, days: int, offset: int = 0) -> pd.DataFrame:
     """Rows with day in [t - offset - days + 1, t - offset]."""

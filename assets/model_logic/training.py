@@ -1,10 +1,11 @@
 """Bounded training for the supervised models (churn, propensity): on what, how much, how often.
 
 Cadence: the models are fitted as of the Monday M on or before D, on the feature inputs cut at M
-(nothing dated after M), and every night of the week scores its accounts from the stored fit. The
-store key is (model, M, digest of the inputs cut at M, parameters), so D's output depends only on
-D's data, never on which other days ran or whether the store was lost (a miss refits the same
-model); a late correction to data dated <= M changes the digest and refits.
+(nothing dated after M), by the first analytics day of that week that runs; the fit is stored
+(key: model, M, parameters, caps) and every later night of the week scores its accounts from it,
+reruns included, so a rerun is byte-identical and a night costs a scoring, not a fit. Data dated
+<= M that arrives later in the week (late events, status changes) waits for next Monday's fit: a
+key over the data itself would refit almost every night, since real deltas touch the past.
 
 Cap (seeded): at most MAX_ACCOUNTS accounts known at M are sampled, features and labels are
 computed for those only (a feature depends on its own account's events, so sampling first is
@@ -155,17 +156,15 @@ def fitted_model(
     fit: Callable[[FeatureInputs], StoredModel],
     store: ModelStore | None,
 ) -> tuple[StoredModel, bool]:
-    """The model in force on D = inputs.as_of: from the store if fitted already, else fitted on
-    the inputs cut at the refit Monday (and stored). Returns (model, reused)."""
+    """The model in force on D = inputs.as_of: from the store if this week's is there, else
+    fitted on the inputs cut at the refit Monday (and stored). Returns (model, reused)."""
     monday = refit_day(inputs.as_of)
-    cut = inputs.cut(monday)
-    key = f"{monday.date().isoformat()}-" + short_sha(
-        {"digest": cut.digest(), "params": params, "caps": [MAX_ACCOUNTS, MAX_TRAIN_ROWS]}
-    )
+    caps = [MAX_ACCOUNTS, MAX_TRAIN_ROWS, MAX_VALID_ROWS]
+    key = f"{monday.date().isoformat()}-" + short_sha({"params": params, "caps": caps})
     if store is not None and (found := store.get(name, key)) is not None:
         return found, True
     with single_threaded():
-        model = fit(cut)
+        model = fit(inputs.cut(monday))
     model[0]["fit_key"] = key
     if store is not None:
         store.put(name, key, model)

@@ -74,14 +74,16 @@ def test_the_week_reuses_the_mondays_fit_and_says_so(snap):
         pdt.assert_frame_equal(frame, fresh.tables[name])
 
 
-def test_a_correction_to_data_before_monday_refits(snap):
+def test_a_new_week_refits_and_late_data_waits_for_it(snap):
     store = MemoryStore()
-    build_propensity(snap, store=store)
+    build_propensity(snap, store=store)  # Monday 2025-06-30
     orders = snap.orders.copy()
     orders.loc[orders.index[0], "amount"] = orders["amount"].iloc[0] + 1000.0
-    changed = replace(snap, orders=orders)
-    out = build_propensity(changed, store=store)
-    assert out.metadata["reused_fit"] is False and len(store.models) == 2
+    tuesday = build_propensity(replace(snap, orders=orders, as_of=date(2025, 7, 1)), store=store)
+    assert tuesday.metadata["reused_fit"] is True and len(store.models) == 1
+    monday = build_propensity(replace(snap, orders=orders, as_of=date(2025, 7, 7)), store=store)
+    assert monday.metadata["reused_fit"] is False and len(store.models) == 2
+    assert monday.metadata["fitted_as_of"] == "2025-07-07"
 
 
 def test_model_files_round_trip_without_pickles(tmp_path, snap):
