@@ -71,6 +71,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process (on a shared machine, less noisy than wall time)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # --- phases (each in its own process) ---------------------------------------------------------
 
 
@@ -199,6 +205,7 @@ def phase_run(base: Path, first: str, last: str, analytics: str) -> dict:
         "runs": len(outcomes),
         "steps": dict(sorted(steps.items(), key=lambda kv: -kv[1])),
         "rows_read": _rows_read(base, days),
+        "cpu_seconds": _cpu_seconds(),
         "peak_rss_mb": _peak_rss_mb(),
     }
 
@@ -296,7 +303,8 @@ def report(result: dict) -> str:
         run, ref = result[phase], result[phase]["reference"]
         ingest = run["steps"].get("ingest", float("nan"))
         lines += [
-            f"{phase}: {run['seconds']:.1f} s wall, {run['runs']} run(s), ok={run['success']}, "
+            f"{phase}: {run['seconds']:.1f} s wall, {run['cpu_seconds']:.1f} s CPU, "
+            f"{run['runs']} run(s), ok={run['success']}, "
             f"peak RSS {run['peak_rss_mb']:.0f} MB, rows read {run['rows_read']:,} "
             f"({run['rows_read'] / max(run['seconds'], 1e-9):,.0f} rows/s end to end)",
             f"  pyarrow read_csv + write_table of the day's CSVs: {ref['seconds']:.2f} s "
