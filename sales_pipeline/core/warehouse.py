@@ -261,8 +261,10 @@ class ModelFiles:
     """Fitted models under `<root>/_models/<name>/<key>.npz`: named numpy arrays plus their JSON
     metadata (stored as UTF-8 bytes in the `__meta__` array), read with `allow_pickle=False`.
 
-    Keys are content hashes of what the model was fitted on, so a file is never rewritten with
-    different content; losing the folder costs a refit, never a different output.
+    Keys name the refit Monday and hash the parameters and caps (`training.fitted_model`), not
+    the data: a key is written once per week. Losing the folder costs a refit on the data cut at
+    that Monday as it is now, so data dated <= Monday that landed later in the week can then
+    change the week's remaining outputs (a rerun with the folder intact is byte-identical).
     """
 
     META = "__meta__"
