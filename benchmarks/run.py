@@ -19,8 +19,8 @@ one daily delta: the backfill ingests day 1 and builds its analytics, the measur
 Every phase runs in its own subprocess, so its peak RSS is its own. Per-asset wall times are the
 Dagster step timings of the run (`DagsterInstance.get_run_step_stats`). In the same run, the
 reference is `pyarrow.csv.read_csv` + `pyarrow.parquet.write_table` over the same landing files
-(CSV files only; gzip included), and the ingest step is reported as a ratio to it. Results are
-printed and written to `<dir>/results.json`. Not part of the test suite (no test asserts a time).
+(CSV files only; gzip included) of the days that run ingested, and the ingest step is reported as
+a ratio to it. Results are printed and written to `<dir>/results.json`. Not part of the test suite (no test asserts a time).
 """
 
 from __future__ import annotations
@@ -138,13 +138,23 @@ def _csv_options(path: Path):
     )
 
 
-def phase_reference(base: Path, day: str) -> dict:
-    """pyarrow read_csv + write_table over the CSV landing files of one day."""
+def phase_reference(base: Path, first: str, last: str | None = None) -> dict:
+    """pyarrow read_csv + write_table over the CSV landing files of the days first..last (the
+    same days the measured ingest read, so the ratio compares like with like)."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    d0 = date.fromisoformat(first)
+    d1 = date.fromisoformat(last or first)
+    folders = [
+        base / "landing" / (d0 + timedelta(days=i)).isoformat() for i in range((d1 - d0).days + 1)
+    ]
     files = sorted(
-        p for p in (base / "landing" / day).iterdir() if p.name.endswith((".csv", ".csv.gz"))
+        p
+        for folder in folders
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.name.endswith((".csv", ".csv.gz"))
     )
     out = base / "reference"
     out.mkdir(exist_ok=True)
@@ -155,7 +165,7 @@ def phase_reference(base: Path, day: str) -> dict:
             table = pacsv.read_csv(path, read_options=read_options, parse_options=parse_options)
         except Exception:
             continue
-        pq.write_table(table, out / f"{path.name}.parquet", compression="zstd")
+        pq.write_table(table, out / f"{path.parent.name}-{path.name}.parquet", compression="zstd")
         rows += table.num_rows
         read.append(path)
     return {
@@ -280,7 +290,7 @@ def benchmark(name: str, base: Path) -> dict:
         backfill_days[-1],
         "none" if scale.file_rows else scale.analytics,
     )
-    result["backfill"]["reference"] = _child("reference", base, days[0])
+    result["backfill"]["reference"] = _child("reference", base, backfill_days[0], backfill_days[-1])
     print(f"backfill in {result['backfill']['seconds']:.1f} s", file=sys.stderr)
     if nightly:
         result["nightly"] = _child("run", base, days[-1], days[-1], "all")
