@@ -1,4 +1,4 @@
-"""Churn layer: churn scores (logistic regression vs gradient boosting) and purchase propensity."""
+"""Churn layer: churn scores (logistic regression vs random forest) and purchase propensity."""
 
 import dagster as dg
 
@@ -14,9 +14,12 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         name="churn",
         group=GROUP,
         tables=("churn_scores", "churn_model_report"),
-        description="Churn probability per active account, trained on snapshots at least 90 days before D.",
-        run=lambda snap, config, _warehouse: build_churn(
-            snap, high=config.thresholds.churn_high, medium=config.thresholds.churn_medium
+        description="Churn probability per active account; fitted weekly (Monday on or before D) on a capped sample of snapshots, scored nightly.",
+        run=lambda snap, config, warehouse: build_churn(
+            snap,
+            high=config.thresholds.churn_high,
+            medium=config.thresholds.churn_medium,
+            store=warehouse.model_files(),
         ),
     )
     propensity = model_asset(
@@ -24,7 +27,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         name="propensity",
         group=GROUP,
         tables=("customer_propensity", "propensity_model_report"),
-        description="Probability of a completed order and expected revenue in the next 90 days (random forests).",
-        run=lambda snap, config, _warehouse: build_propensity(snap),
+        description="Probability of a completed order and expected revenue in the next 90 days (random forests fitted weekly, scored nightly).",
+        run=lambda snap, config, warehouse: build_propensity(snap, store=warehouse.model_files()),
     )
     return [churn, propensity]

@@ -55,6 +55,18 @@ PROPENSITY_MODEL_REPORT = Table(
         Col("auc", "float64"),
         Col("n_train", "int64", False),
         Col("trained_at", "timestamp", False),
+        Col(
+            "fitted_as_of",
+            "timestamp",
+            False,
+            "End of the Monday on or before D whose data the model was fitted on (weekly refit).",
+        ),
+        Col(
+            "n_labeled",
+            "int64",
+            False,
+            "Labeled snapshot rows available before the training cap (n_train: rows used).",
+        ),
     ),
 )
 
@@ -186,6 +198,18 @@ CHURN_MODEL_REPORT = Table(
         Col("positive_rate", "float64"),
         Col("trained_at", "timestamp", False),
         Col("selected", "bool", False),
+        Col(
+            "fitted_as_of",
+            "timestamp",
+            False,
+            "End of the Monday on or before D whose data the model was fitted on (weekly refit).",
+        ),
+        Col(
+            "n_labeled",
+            "int64",
+            False,
+            "Labeled snapshot rows available before the training cap (n_train: rows used).",
+        ),
     ),
 )
 

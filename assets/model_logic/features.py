@@ -153,6 +153,40 @@ class FeatureInputs:
     def first_event_day(self) -> pd.Timestamp | None:
         return None if self.events.empty else self.events["day"].min()
 
+    def cut(self, t: pd.Timestamp) -> FeatureInputs:
+        """The same streams as of an earlier day t (events and accounts dated after t dropped;
+        accounts without a creation day kept, as `features_at` treats them)."""
+        acc = self.accounts
+        return FeatureInputs(
+            as_of=t,
+            events=self.events[self.events["day"] <= t].reset_index(drop=True),
+            activities=self.activities[self.activities["day"] <= t].reset_index(drop=True),
+            deals=self.deals[self.deals["day"] <= t].reset_index(drop=True),
+            accounts=acc[~(acc["created_day"] > t)].reset_index(drop=True),
+        )
+
+    def restrict(self, ids: pd.Index) -> FeatureInputs:
+        """Only the given accounts' streams (a feature of an account depends on its own events
+        only, so the features of those accounts are unchanged)."""
+        return FeatureInputs(
+            as_of=self.as_of,
+            **{
+                name: frame[frame["account_id"].isin(ids)].reset_index(drop=True)
+                for name, frame in (
+                    ("events", self.events),
+                    ("activities", self.activities),
+                    ("deals", self.deals),
+                    ("accounts", self.accounts),
+                )
+            },
+        )
+
+    def known_accounts(self) -> pd.Index:
+        """Sorted IDs of the accounts `features_at(self, self.as_of)` would return."""
+        acc = self.accounts[self.accounts["created_day"] <= self.as_of]["account_id"]
+        ids = pd.concat([acc, self.events["account_id"]]).drop_duplicates().sort_values()
+        return pd.Index(ids.to_numpy(dtype="str"), name="account_id")
+
 
 def _window(frame: pd.DataFrame, t: pd.Timestamp, days: int, offset: int = 0) -> pd.DataFrame:
     """Rows with day in [t - offset - days + 1, t - offset]."""

@@ -1,19 +1,9 @@
-"""Evaluation metrics and the time split shared by the supervised models (churn, propensity)."""
+"""Evaluation metrics of the supervised models (churn, propensity)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-
-from assets.model_logic.features import (
-    LABEL_HORIZON,
-    FeatureInputs,
-    labeled_snapshots,
-    snapshot_days,
-)
 
 ECE_BINS = 10
 
@@ -54,42 +44,3 @@ def classification_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "brier": float(brier_score_loss(y, p)),
         "calibration_error": expected_calibration_error(y, p),
     }
-
-
-@dataclass(frozen=True)
-class TimeSplit:
-    """Labeled snapshot rows (features at t + outcome in (t, t+90]) split in time.
-
-    Validation = the latest labeled snapshot (t = D-90). Training = snapshots at least
-    LABEL_HORIZON days older than it (t <= D-180), so no training label window overlaps the
-    validation one (a purge gap: otherwise the training labels would already contain the
-    validation period's orders). The final model is refitted on every labeled snapshot.
-    """
-
-    all: pd.DataFrame
-    train: pd.DataFrame
-    valid: pd.DataFrame
-    days: list[pd.Timestamp]
-
-    @classmethod
-    def build(cls, inputs: FeatureInputs, population: str) -> TimeSplit:
-        """population: 'active' (completed order in [t-179, t]: churn) or 'all' (propensity)."""
-        days = snapshot_days(inputs)
-        rows = labeled_snapshots(inputs, days)
-        if population == "active" and len(rows):
-            rows = rows[rows["recency_days"] <= 179]
-        rows = rows.reset_index(drop=True)
-        if not days:
-            return cls(rows, rows.iloc[:0], rows.iloc[:0], [])
-        latest = days[-1]
-        valid = rows[rows["snapshot_day"] == latest]
-        train = rows[rows["snapshot_day"] <= latest - pd.Timedelta(days=LABEL_HORIZON)]
-        return cls(rows, train, valid, days)
-
-    def metadata(self) -> dict[str, object]:
-        return {
-            "snapshot_days": [d.date().isoformat() for d in self.days],
-            "n_labeled": len(self.all),
-            "n_validation": len(self.valid),
-            "validation_day": self.days[-1].date().isoformat() if self.days else None,
-        }

@@ -1,10 +1,12 @@
 """Purchase propensity (the seeds' customer need analysis with random forests).
 
-Per account existing at D: p_purchase_90d (RandomForestClassifier: a completed order in the next
-90 days) and expected_revenue_90d (RandomForestRegressor: completed revenue in the next 90 days).
-Same as-of features, snapshots and time split as churn (`TimeSplit`, population = every account
-existing at the snapshot day). The report compares the regressor's validation MAE with the naive
-baseline "the last 90 days' revenue carried forward" and gives the classifier's validation AUC.
+Per account existing at D: p_purchase_90d (random forest classifier: a completed order in the next
+90 days) and expected_revenue_90d (random forest regressor: completed revenue in the next 90 days).
+Same as-of features, weekly refit, capped training sample and time split as churn (`training`,
+population = every account existing at the snapshot day); both forests are limited in depth and in
+bootstrap rows per tree, stored as arrays and score every account each night. The report compares
+the regressor's validation MAE with the naive baseline "the last 90 days' revenue carried forward"
+and gives the classifier's validation AUC, both measured when the model was fitted.
 
 The regressor learns a correction to that baseline: its target is the log ratio
 log1p(next 90 days' revenue) - log1p(last 90 days' revenue), mapped back with
@@ -33,37 +35,38 @@ from assets.model_logic.features import (
     model_matrix,
     short_sha,
 )
-from assets.model_logic.metrics import TimeSplit, classification_metrics
+from assets.model_logic.metrics import classification_metrics
 from assets.model_logic.output import ModelOutput
+from assets.model_logic.training import ModelStore, StoredModel, TimeSplit, fitted_model
+from assets.model_logic.trees import export_forest, forest_predict
 from assets.state_logic import Snapshot
 from schemas import TABLES, conform
 
 MODEL = "random_forest"
-
+CLASSIFIER = {
+    "n_estimators": 100,
+    "max_depth": 12,
+    "min_samples_leaf": 5,
+    "max_features": "sqrt",
+    "max_samples": 5_000,
+}
+REGRESSOR = {
+    "n_estimators": 100,
+    "max_depth": 12,
+    "min_samples_leaf": 10,
+    "max_features": 0.5,
+    "max_samples": 5_000,
+}
+"""Sized to the capped training set: each tree sees at most 5,000 bootstrap rows."""
 
 # Trees are built on threads; each tree's randomness comes from random_state, not from the thread
-# it runs on, so the forest is identical for any n_jobs.
+# it runs on, so the forest is identical for any n_jobs (scoring runs from the stored arrays).
 _TREE_JOBS = 2
 
 
-def _classifier(random_state: int) -> RandomForestClassifier:
-    return RandomForestClassifier(
-        n_estimators=150,
-        min_samples_leaf=5,
-        max_features="sqrt",
-        n_jobs=_TREE_JOBS,
-        random_state=random_state,
-    )
-
-
-def _regressor(random_state: int) -> RandomForestRegressor:
-    return RandomForestRegressor(
-        n_estimators=150,
-        min_samples_leaf=10,
-        max_features=0.5,
-        n_jobs=_TREE_JOBS,
-        random_state=random_state,
-    )
+def _forest(kind, params: dict, n: int, random_state: int) -> object:
+    sized = {**params, "max_samples": min(params["max_samples"], n)}
+    return kind(**sized, n_jobs=_TREE_JOBS, random_state=random_state)
 
 
 def _baseline(rows: pd.DataFrame) -> np.ndarray:
@@ -71,104 +74,122 @@ def _baseline(rows: pd.DataFrame) -> np.ndarray:
     return rows["revenue_90d"].clip(lower=0).to_numpy(dtype="float64")
 
 
-class _Propensity:
-    """The classifier + regressor pair; a single-class training set gives a constant p."""
+def _fit_pair(rows: pd.DataFrame, random_state: int) -> dict[str, np.ndarray]:
+    """Classifier + regressor as arrays; a single-class training set gives a constant p."""
+    x = model_matrix(rows)
+    y = (rows["future_orders"] > 0).to_numpy(dtype=int)
+    target = np.log1p(rows["future_revenue"].clip(lower=0).to_numpy(dtype="float64"))
+    reg = _forest(RandomForestRegressor, REGRESSOR, len(x), random_state)
+    reg.fit(x, target - np.log1p(_baseline(rows)))
+    arrays = {f"reg.{k}": v for k, v in export_forest(reg).items()}
+    arrays["reg.importance"] = reg.feature_importances_
+    if len(np.unique(y)) < 2:
+        arrays["constant"] = np.array([float(y[0])])
+        return arrays
+    clf = _forest(RandomForestClassifier, CLASSIFIER, len(x), random_state).fit(x, y)
+    arrays |= {f"clf.{k}": v for k, v in export_forest(clf).items()}
+    arrays["clf.importance"] = clf.feature_importances_
+    return arrays
 
-    def __init__(self, random_state: int) -> None:
-        self.random_state = random_state
 
-    def fit(self, rows: pd.DataFrame) -> _Propensity:
-        x = model_matrix(rows)
-        y = (rows["future_orders"] > 0).to_numpy(dtype=int)
-        self.constant = float(y[0]) if len(np.unique(y)) < 2 else None
-        self.clf = None if self.constant is not None else _classifier(self.random_state).fit(x, y)
-        target = np.log1p(rows["future_revenue"].clip(lower=0).to_numpy(dtype="float64"))
-        self.reg = _regressor(self.random_state).fit(x, target - np.log1p(_baseline(rows)))
-        return self
+def _part(arrays: dict, prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
 
-    def predict(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        x = model_matrix(rows)
-        p = (
-            np.full(len(rows), self.constant)
-            if self.clf is None
-            else self.clf.predict_proba(x)[:, 1]
-        )
-        revenue = np.clip(np.expm1(np.log1p(_baseline(rows)) + self.reg.predict(x)), 0.0, None)
-        return p, revenue
 
-    def params(self) -> dict[str, object]:
+def _predict_pair(arrays: dict, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    x = model_matrix(rows)
+    if "constant" in arrays:
+        p = np.full(len(rows), float(arrays["constant"][0]))
+    else:
+        p = forest_predict(_part(arrays, "clf"), x)
+    correction = forest_predict(_part(arrays, "reg"), x)
+    revenue = np.clip(np.expm1(np.log1p(_baseline(rows)) + correction), 0.0, None)
+    return p, revenue
+
+
+def _validate(split: TimeSplit, random_state: int) -> dict[str, float]:
+    if not (len(split.train) and len(split.valid)):
+        return {"mae": np.nan, "baseline_mae": np.nan, "auc": np.nan}
+    p, revenue = _predict_pair(_fit_pair(split.train, random_state), split.valid)
+    actual = split.valid["future_revenue"].to_numpy()
+    return {
+        "mae": float(mean_absolute_error(actual, revenue)),
+        "baseline_mae": float(mean_absolute_error(actual, split.valid["revenue_90d"].to_numpy())),
+        "auc": classification_metrics((split.valid["future_orders"] > 0).to_numpy(), p)["auc"],
+    }
+
+
+def _fit_propensity(inputs: FeatureInputs, random_state: int) -> StoredModel:
+    """Validate, then refit on every labeled snapshot, as of inputs.as_of (the refit Monday)."""
+    split = TimeSplit.build(inputs, population="all", seed=random_state)
+    meta: dict = {"fitted_as_of": inputs.as_of.date().isoformat(), **split.metadata()}
+    if split.all.empty:
         return {
-            "classifier": _classifier(self.random_state).get_params(),
-            "regressor": _regressor(self.random_state).get_params(),
-            "target": "log1p(future revenue_90d) - log1p(last revenue_90d)",
-        }
+            **meta,
+            "status": "not trained",
+            "reason": "too little history: no labeled snapshots",
+        }, {}
+    meta |= {"status": "trained", "n_train": len(split.train), **_validate(split, random_state)}
+    return meta, _fit_pair(split.all, random_state)
 
 
-def build_propensity(snap: Snapshot, *, random_state: int = 0) -> ModelOutput:
+def build_propensity(
+    snap: Snapshot, *, random_state: int = 0, store: ModelStore | None = None
+) -> ModelOutput:
     """customer_propensity and propensity_model_report as of D (see module docstring)."""
     inputs = FeatureInputs.from_snapshot(snap)
     trained_at = end_of_day_utc(snap.as_of)
-    split = TimeSplit.build(inputs, population="all")
-    if split.all.empty:
+    params = {
+        "classifier": CLASSIFIER,
+        "regressor": REGRESSOR,
+        "seed": random_state,
+        "target": "log1p(future revenue_90d) - log1p(last revenue_90d)",
+    }
+    (meta, arrays), reused = fitted_model(
+        "propensity", inputs, params, lambda cut: _fit_propensity(cut, random_state), store
+    )
+    meta = {**meta, "reused_fit": reused}
+    if meta["status"] != "trained":
         return ModelOutput(
             tables={
                 "customer_propensity": TABLES["customer_propensity"].empty_frame(),
                 "propensity_model_report": TABLES["propensity_model_report"].empty_frame(),
             },
-            metadata={
-                "status": "not trained",
-                "reason": "too little history: no labeled snapshots",
-                **split.metadata(),
-            },
+            metadata=meta,
         )
-
-    metrics = {"mae": np.nan, "baseline_mae": np.nan, "auc": np.nan}
-    if len(split.train) and len(split.valid):
-        model = _Propensity(random_state).fit(split.train)
-        p, revenue = model.predict(split.valid)
-        actual = split.valid["future_revenue"].to_numpy()
-        metrics = {
-            "mae": float(mean_absolute_error(actual, revenue)),
-            "baseline_mae": float(
-                mean_absolute_error(actual, split.valid["revenue_90d"].to_numpy())
-            ),
-            "auc": classification_metrics((split.valid["future_orders"] > 0).to_numpy(), p)["auc"],
-        }
     report = pd.DataFrame(
-        [{"model": MODEL, **metrics, "n_train": len(split.train), "trained_at": trained_at}]
+        [
+            {
+                "model": MODEL,
+                **{k: meta[k] for k in ("mae", "baseline_mae", "auc", "n_train", "n_labeled")},
+                "trained_at": trained_at,
+                "fitted_as_of": end_of_day_utc(pd.Timestamp(meta["fitted_as_of"]).date()),
+            }
+        ]
     )
     report = conform(report, TABLES["propensity_model_report"])
 
-    final = _Propensity(random_state).fit(split.all)
-    version = "rf-" + short_sha(
-        {"params": final.params(), "days": split.days, "n": len(split.all), "as_of": snap.as_of}
-    )
     now = features_at(inputs, inputs.as_of)
-    p, revenue = final.predict(now) if len(now) else (np.array([]), np.array([]))
+    p, revenue = _predict_pair(arrays, now) if len(now) else (np.array([]), np.array([]))
     table = pd.DataFrame(
         {
             "account_id": now.index,
             "p_purchase_90d": np.clip(p, 0.0, 1.0),
             "expected_revenue_90d": np.round(revenue, 2),
-            "model_version": version,
+            "model_version": "rf-" + short_sha(meta["fit_key"]),
         }
     )
     table = conform(table.sort_values("account_id", kind="stable"), TABLES["customer_propensity"])
 
     importance = pd.Series(
-        final.reg.feature_importances_ if final.clf is None else final.clf.feature_importances_,
+        arrays["reg.importance" if "constant" in arrays else "clf.importance"],
         index=MODEL_FEATURES,
     )
     metadata: dict[str, object] = {
-        "status": "trained",
-        "model_version": version,
+        **meta,
+        "model_version": table["model_version"].iloc[0] if len(table) else None,
         "trained_at": trained_at.isoformat(),
         "scored": len(table),
-        "mae": metrics["mae"],
-        "baseline_mae": metrics["baseline_mae"],
-        "auc": metrics["auc"],
-        "n_refit": len(split.all),
-        **split.metadata(),
         "feature_importance": importance.sort_values(ascending=False)
         .round(4)
         .to_frame("importance")

@@ -113,3 +113,7 @@ class Warehouse(dg.ConfigurableResource):
 
     def json_memo(self, name: str) -> storage.JsonCache:
         return storage.JsonCache(self.root, name)
+
+    def model_files(self) -> storage.ModelFiles:
+        """Fitted churn/propensity models under `_models/` (weekly fits, `training.fitted_model`)."""
+        return storage.ModelFiles(self.root)

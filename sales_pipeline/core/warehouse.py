@@ -339,3 +339,51 @@ class JsonCache(dict):
         _atomic_write_bytes(
             self.path, json.dumps(dict(sorted(self.items())), indent=0).encode("utf-8")
         )
+
+
+class ModelFiles:
+    """Fitted models under `<root>/_models/<name>/<key>.npz`: named numpy arrays plus their JSON
+    metadata (stored as UTF-8 bytes in the `__meta__` array), read with `allow_pickle=False`.
+
+    Keys name the refit Monday and hash the parameters and caps (`training.fitted_model`), not
+    the data: a key is written once per week. Losing the folder costs a refit on the data cut at
+    that Monday as it is now, so data dated <= Monday that landed later in the week can then
+    change the week's remaining outputs (a rerun with the folder intact is byte-identical).
+    """
+
+    META = "__meta__"
+
+    def __init__(self, root: Path) -> None:
+        self.base = Path(root) / "_models"
+
+    def _path(self, name: str, key: str) -> Path:
+        return self.base / name / f"{key}.npz"
+
+    def get(self, name: str, key: str):
+        import json
+
+        import numpy as np
+
+        path = self._path(name, key)
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files if k != self.META}
+            meta = json.loads(bytes(data[self.META]).decode("utf-8"))
+        return meta, arrays
+
+    def put(self, name: str, key: str, model) -> None:
+        import io
+        import json
+
+        import numpy as np
+
+        meta, arrays = model
+        buffer = io.BytesIO()
+        text = json.dumps(meta, sort_keys=True, default=str).encode("utf-8")
+        np.savez_compressed(
+            buffer,
+            **{self.META: np.frombuffer(text, dtype=np.uint8)},
+            **dict(sorted(arrays.items())),
+        )
+        _atomic_write_bytes(self._path(name, key), buffer.getvalue())

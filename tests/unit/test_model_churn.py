@@ -26,7 +26,7 @@ def world():
 def test_planted_churners_are_detected(world):
     _, _, out = world
     report = out.tables["churn_model_report"].set_index("model")
-    assert set(report.index) == {"logistic_regression", "gradient_boosting"}
+    assert set(report.index) == {"logistic_regression", "random_forest"}
     assert report["selected"].sum() == 1
     selected = report[report["selected"]].iloc[0]
     assert selected["auc"] >= 0.8

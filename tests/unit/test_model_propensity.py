@@ -1,4 +1,5 @@
-"""Propensity: beats the carried-forward baseline, deterministic versioned output."""
+"""Propensity: beats the carried-forward baseline, deterministic versioned output (also across
+processes with another hash seed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from assets.model_logic import build_propensity
 from schemas import SCHEMAS
+from tests.cross_process import digest_in_subprocess, output_digest
 from tests.snapshot_factory import make_snapshot
 from tests.unit.model_fixtures import churn_world
 
@@ -39,6 +41,17 @@ def test_scores_every_account_deterministically(world):
     again = build_propensity(snap)
     for name, frame in out.tables.items():
         pdt.assert_frame_equal(frame, again.tables[name])
+
+
+@pytest.mark.slow
+def test_same_inputs_give_identical_outputs_in_another_process(world):
+    _, out = world
+    setup = (
+        "from assets.model_logic import build_propensity\n"
+        "from tests.unit.model_fixtures import churn_world"
+    )
+    expr = "build_propensity(churn_world(n=200)[0])"
+    assert digest_in_subprocess(setup, expr) == output_digest(out)
 
 
 def test_no_history_gives_empty_tables():
