@@ -269,6 +269,12 @@ def _progress() -> Progress:
     )
 
 
+def warehouse_module():
+    from sales_pipeline.core import warehouse
+
+    return warehouse
+
+
 def _summary(outcomes, warehouse_root: Path) -> None:
     from sales_pipeline.core import warehouse
 
@@ -645,6 +651,10 @@ def retention(
     as_of = _parse_day(today, "--today") if today else date.today()
     policy = policy_module.Policy(keep_analytics_days, keep_quarantine_days, keep_run_days)
     root = config.warehouse
+    if warehouse_module().is_remote(root):
+        raise click.UsageError(
+            f"retention deletes local folders; {root} is an object store: use its lifecycle rules"
+        )
     ensure_dagster_home(config)
     with dg.DagsterInstance.get() as instance:
         # Runs age against the same as-of day as partitions (now, shifted by --today).
@@ -689,6 +699,11 @@ def sql(warehouse: Path | None, write: Path | None, command: str | None) -> None
         config = load_settings({"warehouse": str(warehouse) if warehouse else None})
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
+    if warehouse_module().is_remote(config.warehouse):
+        raise click.UsageError(
+            f"{config.warehouse} is an object store: point DuckDB's httpfs at it instead"
+            " (README, warehouse on object storage)"
+        )
     if not config.warehouse.is_dir():
         raise click.UsageError(f"no warehouse at {config.warehouse} (run the pipeline first)")
     if write:
