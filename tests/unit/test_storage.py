@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pathlib
 
+import duckdb
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
@@ -157,6 +158,7 @@ def test_the_resource_writes_and_reads_files_beside_the_tables(root):
 
 
 def test_s3_objects_are_plain_parquet_for_other_readers(s3_bucket, s3_endpoint):
+    s3fs = pytest.importorskip("s3fs")
     root = warehouse.as_root(f"s3://{s3_bucket}/wh")
     for day in ("2024-01-01", "2024-01-02"):
         warehouse.write_partition(root, "fx_rates", day, _fx(day, [1.0, 2.0]))
@@ -169,6 +171,14 @@ def test_s3_objects_are_plain_parquet_for_other_readers(s3_bucket, s3_endpoint):
         "2024-01-01",
         "2024-01-02",
     ]
+    # DuckDB with the contract's glob, through an fsspec filesystem (no httpfs extension needed).
+    con = duckdb.connect()
+    con.register_filesystem(s3fs.S3FileSystem(endpoint_url=s3_endpoint))
+    rows = con.execute(
+        f"select date, count(*) from read_parquet('s3://{s3_bucket}/wh/fx_rates/*/*.parquet',"
+        " hive_partitioning=true) group by 1 order by 1"
+    ).fetchall()
+    assert [(str(d), n) for d, n in rows] == [("2024-01-01", 2), ("2024-01-02", 2)]
     # One object per partition, no temporary objects: a PUT is the atomic swap.
     assert sorted(fs.remote_files(root / "fx_rates")) == [
         "date=2024-01-01/part-0.parquet",
