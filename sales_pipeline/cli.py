@@ -125,7 +125,7 @@ def generate(
 
 
 def _settings_overrides(
-    landing: Path | None, warehouse: Path | None, settings_file: Path | None
+    landing: Path | None, warehouse: str | None, settings_file: Path | None
 ) -> dict:
     return {
         "landing": str(landing) if landing else None,
@@ -269,6 +269,12 @@ def _progress() -> Progress:
     )
 
 
+def warehouse_module():
+    from sales_pipeline.core import warehouse
+
+    return warehouse
+
+
 def _summary(outcomes, warehouse_root: Path) -> None:
     from sales_pipeline.core import warehouse
 
@@ -332,7 +338,7 @@ def _summary(outcomes, warehouse_root: Path) -> None:
 @click.option("--from", "day_from", required=True, help="first landing day (YYYY-MM-DD)")
 @click.option("--to", "day_to", required=True, help="last landing day (YYYY-MM-DD)")
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--warehouse", metavar="PATH|URL", help="a folder, or s3://bucket/prefix")
 @click.option(
     "--settings",
     "settings_file",
@@ -347,7 +353,7 @@ def run(
     day_from: str,
     day_to: str,
     landing: Path | None,
-    warehouse: Path | None,
+    warehouse: str | None,
     settings_file: Path | None,
     analytics: str,
     force: bool,
@@ -534,7 +540,7 @@ def _written(root: Path) -> None:
 @click.option("--dimension", default="overall", show_default=True)
 @click.option("--value", "dimension_value", default="all", show_default=True)
 @click.option("--metric", required=True, help="a kpi_summary metric column, e.g. revenue")
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--warehouse", metavar="PATH|URL", help="a folder, or s3://bucket/prefix")
 @click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--limit", default=30, show_default=True, help="rows to print")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -545,7 +551,7 @@ def explain(
     dimension: str,
     dimension_value: str,
     metric: str,
-    warehouse: Path | None,
+    warehouse: str | None,
     settings_file: Path | None,
     limit: int,
     csv_path: Path | None,
@@ -567,9 +573,9 @@ def explain(
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--warehouse", metavar="PATH|URL", help="a folder, or s3://bucket/prefix")
 @click.option("--port", default=3000, show_default=True, type=int)
-def ui(warehouse: Path | None, port: int) -> None:
+def ui(warehouse: str | None, port: int) -> None:
     """Start the Dagster UI on 127.0.0.1 with the same instance the CLI records runs in."""
     from sales_pipeline.runner import ensure_dagster_home
 
@@ -589,7 +595,7 @@ def ui(warehouse: Path | None, port: int) -> None:
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--warehouse", metavar="PATH|URL", help="a folder, or s3://bucket/prefix")
 @click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--keep-analytics-days",
@@ -624,7 +630,7 @@ def ui(warehouse: Path | None, port: int) -> None:
     help="list what would be deleted (default) or delete it",
 )
 def retention(
-    warehouse: Path | None,
+    warehouse: str | None,
     settings_file: Path | None,
     keep_analytics_days: int,
     keep_quarantine_days: int,
@@ -645,6 +651,10 @@ def retention(
     as_of = _parse_day(today, "--today") if today else date.today()
     policy = policy_module.Policy(keep_analytics_days, keep_quarantine_days, keep_run_days)
     root = config.warehouse
+    if warehouse_module().is_remote(root):
+        raise click.UsageError(
+            f"retention deletes local folders; {root} is an object store: use its lifecycle rules"
+        )
     ensure_dagster_home(config)
     with dg.DagsterInstance.get() as instance:
         # Runs age against the same as-of day as partitions (now, shifted by --today).
@@ -673,7 +683,7 @@ def retention(
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--warehouse", metavar="PATH|URL", help="a folder, or s3://bucket/prefix")
 @click.option(
     "--write",
     "write",
@@ -681,7 +691,7 @@ def retention(
     help="write a DuckDB database file with the views (for DuckDB ODBC, Power BI, Tableau) and exit",
 )
 @click.option("-c", "--command", "command", help="run one SQL statement, print it and exit")
-def sql(warehouse: Path | None, write: Path | None, command: str | None) -> None:
+def sql(warehouse: str | None, write: Path | None, command: str | None) -> None:
     """DuckDB views over the warehouse: <table>, <entity>_current, <table>_latest; a SQL prompt."""
     from sales_pipeline import bi
 
@@ -689,6 +699,11 @@ def sql(warehouse: Path | None, write: Path | None, command: str | None) -> None
         config = load_settings({"warehouse": str(warehouse) if warehouse else None})
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
+    if warehouse_module().is_remote(config.warehouse):
+        raise click.UsageError(
+            f"{config.warehouse} is an object store: point DuckDB's httpfs at it instead"
+            " (README, warehouse on object storage)"
+        )
     if not config.warehouse.is_dir():
         raise click.UsageError(f"no warehouse at {config.warehouse} (run the pipeline first)")
     if write:

@@ -69,19 +69,21 @@ class Ledger:
 
     def __init__(self, config: Settings, *, force: bool = False) -> None:
         self.config = config
-        self.root = Path(config.warehouse)
+        self.root = warehouse.as_root(config.warehouse)
         self.force = force
         self._base = hashlib.sha256(
             (code_version() + settings_fingerprint(config)).encode()
         ).hexdigest()
         self._keys: dict[date, str] = {}
 
-    def _path(self, phase: str, day: date) -> Path:
+    def _path(self, phase: str, day: date) -> warehouse.Root:
         return warehouse.partition_dir(self.root / RUNS, phase, day) / LEDGER
 
     def _read(self, phase: str, day: date) -> dict | None:
-        path = self._path(phase, day)
-        return json.loads(path.read_text("utf-8")) if path.is_file() else None
+        try:
+            return json.loads(warehouse.read_bytes(self._path(phase, day)))
+        except FileNotFoundError:
+            return None
 
     def ingest_key(self, day: date) -> str:
         if day not in self._keys:

@@ -6,6 +6,9 @@ import pytest
 
 from sales_pipeline.core.config import ENV_VARS
 
+# `s3_endpoint` / `s3_bucket`: a moto S3 server on loopback for the object-storage tests.
+pytest_plugins = ["tests.s3_server"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch, tmp_path):

@@ -7,7 +7,8 @@ Between analytics days this keeps, under `<warehouse>/_state/` (a `_` folder, no
 - `<entity>/date=D/part-0.parquet`: the entity's tombstones as of D (latest versions that are
   deletions, in the entity's schema), so a later re-send of an older version cannot revive them;
 - `manifest/date=D/manifest.json`, written last, after the state partitions (the commit marker):
-  the signature (size, mtime, inode) of every input partition the state covers and of every
+  the signature (size, mtime, inode on disk; size, ETag, last-modified on an object store, see
+  `storage.fs.signature`) of every input partition the state covers and of every
   state partition written, and the code version of the rule.
 A base is used only if its manifest still matches the warehouse: a re-ingested or newly written
 earlier partition (a blocked day fixed and re-run), a replaced or missing state file, or a new
@@ -19,7 +20,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 
@@ -62,16 +62,16 @@ class StateBuild:
     the partitions this build read (all <= D when rebuilt, else those since the base)."""
 
 
-def _store(root: Path) -> Path:
-    return Path(root) / STORE
+def _store(root: warehouse.Root) -> warehouse.Root:
+    return warehouse.as_root(root) / STORE
 
 
-def input_signatures(root: Path, end: date) -> dict[str, dict[str, str]]:
+def input_signatures(root: warehouse.Root, end: date) -> dict[str, dict[str, str]]:
     """entity -> {landing day: signature} of every clean partition <= end."""
     return {e: warehouse.partition_signatures(root, e, end=end) for e in ENTITIES}
 
 
-def rebuild(root: Path, day: date, inputs: dict, note: str) -> StateBuild:
+def rebuild(root: warehouse.Root, day: date, inputs: dict, note: str) -> StateBuild:
     """The state as of `day` from every clean partition <= day (the contract's definition)."""
     tables: dict[str, pd.DataFrame] = {}
     tombstones: dict[str, pd.DataFrame] = {}
@@ -86,12 +86,14 @@ def rebuild(root: Path, day: date, inputs: dict, note: str) -> StateBuild:
     return StateBuild(day, tables, tombstones, inputs, None, note, parts, ties)
 
 
-def build_state_tables(root: Path, day: date) -> dict[str, pd.DataFrame]:
+def build_state_tables(root: warehouse.Root, day: date) -> dict[str, pd.DataFrame]:
     """Every entity's state as of `day` and the opportunity history, from partitions <= day."""
     return rebuild(root, day, input_signatures(root, day), "rebuilt").tables
 
 
-def find_base(root: Path, day: date, inputs: dict[str, dict[str, str]]) -> tuple[date | None, str]:
+def find_base(
+    root: warehouse.Root, day: date, inputs: dict[str, dict[str, str]]
+) -> tuple[date | None, str]:
     """The latest committed state before `day` that still matches the warehouse, or (None, why)."""
     committed = warehouse.list_partitions(_store(root), "manifest", file=MANIFEST)
     earlier = [d for d in committed if d < day.isoformat()]
@@ -99,7 +101,7 @@ def find_base(root: Path, day: date, inputs: dict[str, dict[str, str]]) -> tuple
         return None, "rebuilt: no earlier state"
     base = date.fromisoformat(earlier[-1])
     manifest = json.loads(
-        (warehouse.partition_dir(_store(root), "manifest", base) / MANIFEST).read_text("utf-8")
+        warehouse.read_bytes(warehouse.partition_dir(_store(root), "manifest", base) / MANIFEST)
     )
     if manifest.get("code_version") != STATE_CODE_VERSION:
         return None, f"rebuilt: the state of {base} was built by another code version"
@@ -116,7 +118,7 @@ def find_base(root: Path, day: date, inputs: dict[str, dict[str, str]]) -> tuple
     return base, f"advanced from {base}"
 
 
-def incremental_state(root: Path, day: date) -> StateBuild:
+def incremental_state(root: warehouse.Root, day: date) -> StateBuild:
     """The state as of `day`: advanced from the latest usable state before it, else rebuilt."""
     inputs = input_signatures(root, day)  # before reading, so a later rewrite shows as a change
     base, note = find_base(root, day, inputs)
@@ -144,7 +146,7 @@ def incremental_state(root: Path, day: date) -> StateBuild:
     return StateBuild(day, tables, tombstones, inputs, base, note, parts, ties)
 
 
-def commit(root: Path, build: StateBuild) -> None:
+def commit(root: warehouse.Root, build: StateBuild) -> None:
     """Keep the tombstones and write the manifest; call after the state partitions are written."""
     for entity, frame in build.tombstones.items():
         warehouse.write_partition(_store(root), entity, build.day, frame)

@@ -27,11 +27,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     PrivateAttr,
     ValidationError,
     field_validator,
 )
 
+from sales_pipeline.core.storage.fs import Root, as_root, is_remote, is_url
 from schemas.columns import ENTITIES, STAGES
 from schemas.drift import DRIFT_KINDS
 from schemas.thresholds import MAX_QUARANTINE_DEFAULT, Share, Thresholds
@@ -53,6 +56,18 @@ def _only_text(value: Any) -> Any:
     if not isinstance(value, str | date | Path) or isinstance(value, bool):
         raise ValueError(f"expected text, got {type(value).__name__}")
     return value
+
+
+def _warehouse_root(value: Any) -> Root:
+    # A folder stays a plain `Path`; a URL (`s3://bucket/prefix`) becomes an fsspec `UPath`,
+    # which `Path` would mangle (`s3:/bucket`).
+    return as_root(_only_text(value))
+
+
+WarehouseRoot = Annotated[
+    Any, PlainValidator(_warehouse_root), PlainSerializer(str, return_type=str)
+]
+"""The warehouse setting: `pathlib.Path` for a local folder, `upath.UPath` for an object store URL."""
 
 
 def _as_list(value: Any) -> Any:
@@ -101,9 +116,8 @@ class Settings(BaseModel):
     landing: Annotated[Path, BeforeValidator(_only_text), Env("SALES_PIPELINE_LANDING")] = Path(
         "data/landing"
     )
-    warehouse: Annotated[Path, BeforeValidator(_only_text), Env("SALES_PIPELINE_WAREHOUSE")] = Path(
-        "data/warehouse"
-    )
+    warehouse: Annotated[WarehouseRoot, Env("SALES_PIPELINE_WAREHOUSE")] = Path("data/warehouse")
+    """A folder, or an object store URL such as `s3://bucket/prefix` (README, object storage)."""
     start_date: Annotated[date, BeforeValidator(_only_text), Env("SALES_PIPELINE_START_DATE")] = (
         date(2024, 1, 1)
     )
@@ -146,7 +160,10 @@ class Settings(BaseModel):
 
     @property
     def dagster_home(self) -> Path:
-        """Next to the warehouse, so CLI runs and the UI share one instance."""
+        """Next to the warehouse, so CLI runs and the UI share one instance (next to the landing
+        folder when the warehouse is on an object store)."""
+        if is_remote(self.warehouse):
+            return self.landing.resolve().parent / "dagster_home"
         return self.warehouse.resolve().parent / "dagster_home"
 
     @property
@@ -231,7 +248,8 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
     base = path.resolve().parent
     for name in ("landing", "warehouse"):
         # Paths in a settings file are relative to the file, so a committed example works from any cwd.
-        if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
+        value = data.get(name)
+        if isinstance(value, str) and not is_url(value) and not Path(value).is_absolute():
             data[name] = str(base / data[name])
     return data
 

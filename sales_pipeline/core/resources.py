@@ -61,7 +61,8 @@ class Warehouse(dg.ConfigurableResource):
         return cls(settings=PipelineSettings(warehouse=str(root)))
 
     @property
-    def root(self) -> Path:
+    def root(self) -> storage.Root:
+        """A `Path` for a local warehouse, a `UPath` for an object store URL (`s3://...`)."""
         settings = self.settings
         if not isinstance(settings, PipelineSettings):
             # Outside a run the dependency is still the definitions' launch-time binding
@@ -69,7 +70,7 @@ class Warehouse(dg.ConfigurableResource):
             settings = PipelineSettings(**settings.data)
         return settings.resolve().warehouse
 
-    def write_partition(self, table: str, day: str | date, frame: pd.DataFrame) -> Path:
+    def write_partition(self, table: str, day: str | date, frame: pd.DataFrame) -> storage.Root:
         return storage.write_partition(self.root, table, day, frame)
 
     def write_partitions(
@@ -108,8 +109,24 @@ class Warehouse(dg.ConfigurableResource):
             missing_ok=missing_ok,
         )
 
-    def write_chart(self, table: str, day: str | date, name: str, png: bytes) -> Path:
+    def write_chart(self, table: str, day: str | date, name: str, png: bytes) -> storage.Root:
         return storage.write_chart(self.root, table, day, name, png)
+
+    def path(self, *parts: str) -> storage.Root:
+        """`<root>/<parts...>`, for files of a `_` folder (not a table), e.g. model files."""
+        return storage.as_root(self.root).joinpath(*parts)
+
+    def write_file(self, relative: str, payload: bytes) -> storage.Root:
+        """Write `<root>/<relative>` atomically (rename on disk, one PUT on an object store).
+        Keep such files under a `_` folder (e.g. `_models/`): those are not tables."""
+        return storage.write_bytes(self.path(*relative.split("/")), payload)
+
+    def read_file(self, relative: str) -> bytes | None:
+        """The bytes of `<root>/<relative>`, or None if it was never written."""
+        try:
+            return storage.read_bytes(self.path(*relative.split("/")))
+        except FileNotFoundError:
+            return None
 
     def json_memo(self, name: str) -> storage.JsonCache:
         return storage.JsonCache(self.root, name)
