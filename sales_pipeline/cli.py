@@ -142,6 +142,7 @@ def execute(
     *,
     expected_blocked: set[str] | None = None,
     force: bool = False,
+    rerun_downstream: bool = False,
 ) -> int:
     """Materialise every asset for the days in order; returns the exit code."""
     import dagster as dg
@@ -149,7 +150,7 @@ def execute(
     from sales_pipeline.core.resources import PipelineSettings
     from sales_pipeline.definitions import build_defs
     from sales_pipeline.resume import Ledger
-    from sales_pipeline.runner import ensure_dagster_home, run_days
+    from sales_pipeline.runner import built_analytics_days, ensure_dagster_home, run_days
 
     try:
         config = load_settings(overrides)
@@ -177,7 +178,9 @@ def execute(
 
     outcomes = []
     with dg.DagsterInstance.get() as instance, _progress() as progress:
-        task = progress.add_task("days", total=len(days) + len(chosen))
+        built = built_analytics_days(config.warehouse) if rerun_downstream else []
+        downstream = [d for d in built if d >= day_from and d not in chosen]
+        task = progress.add_task("days", total=len(days) + len(chosen) + len(downstream))
         counted: set[tuple[date, str]] = set()
 
         def step(day: date, phase: str, status: str) -> None:
@@ -211,7 +214,15 @@ def execute(
 
         ledger = Ledger(config, force=force)
         with _day_progress(lambda day: step(day, "ingest", "cleaned")):
-            run_days(defs, days, chosen, instance, on_outcome=on_outcome, ledger=ledger)
+            run_days(
+                defs,
+                days,
+                chosen,
+                instance,
+                on_outcome=on_outcome,
+                ledger=ledger,
+                rerun_downstream=built if rerun_downstream else None,
+            )
 
     _summary(outcomes, config.warehouse)
     failed = [o for o in outcomes if not o.success]
@@ -349,6 +360,11 @@ def _summary(outcomes, warehouse_root: Path) -> None:
     "--analytics", default="all", show_default=True, help="all | last | none | comma-separated days"
 )
 @click.option("--force", is_flag=True, help="redo days already materialised from the same inputs")
+@click.option(
+    "--rerun-downstream",
+    is_flag=True,
+    help="after re-ingesting a day, also rebuild every analytics day from it on already in the warehouse (their state includes it)",
+)
 def run(
     day_from: str,
     day_to: str,
@@ -357,6 +373,7 @@ def run(
     settings_file: Path | None,
     analytics: str,
     force: bool,
+    rerun_downstream: bool,
 ) -> None:
     """Materialise every asset for the days --from..--to, in order."""
     code = execute(
@@ -365,6 +382,7 @@ def run(
         _settings_overrides(landing, warehouse, settings_file),
         analytics,
         force=force,
+        rerun_downstream=rerun_downstream,
     )
     sys.exit(code)
 

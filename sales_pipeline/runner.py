@@ -53,6 +53,8 @@ run_monitoring:
   start_timeout_seconds: 180
   poll_interval_seconds: 60
 """
+# A table every analytics day writes: its partitions are the analytics days already built.
+MARKER_TABLE = "kpi_summary"
 # What this project wrote before the run queue existed; replaced on the next start.
 _OLD_INSTANCE_YAMLS = ("compute_logs:\n  module: dagster._core.storage.noop_compute_log_manager",)
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -287,14 +289,27 @@ def ingest_pending(
 
 
 def run_analytics(
-    defs: dg.Definitions, day: date, instance: dg.DagsterInstance, ledger: Ledger | None
+    defs: dg.Definitions,
+    day: date,
+    instance: dg.DagsterInstance,
+    ledger: Ledger | None,
+    *,
+    force: bool = False,
 ) -> RunOutcome:
-    if ledger is not None and ledger.done("analytics", day):
+    """The analytics of one day; skipped when the ledger knows it as done, unless `force`."""
+    if not force and ledger is not None and ledger.done("analytics", day):
         return RunOutcome(day, "analytics", True, 0.0, skipped=True)
     outcome, _ = run_job(defs, ANALYTICS_JOB, day, instance)
     if outcome.success and ledger is not None:
         ledger.record("analytics", day)
     return outcome
+
+
+def built_analytics_days(warehouse_root: Path) -> list[date]:
+    """The analytics days already in the warehouse (every analytics day writes kpi_summary)."""
+    from sales_pipeline.core import warehouse
+
+    return [date.fromisoformat(d) for d in warehouse.list_partitions(warehouse_root, MARKER_TABLE)]
 
 
 def run_days(
@@ -305,16 +320,26 @@ def run_days(
     *,
     on_outcome: Callable[[RunOutcome], None] | None = None,
     ledger: Ledger | None = None,
+    rerun_downstream: list[date] | None = None,
 ) -> list[RunOutcome]:
     """Ingest the days in order, in spans that end at each analytics day; then its analytics.
 
     With a ledger, days (and analytics days) already materialised from the same inputs are
-    skipped (see `resume.py`).
+    skipped (see `resume.py`). `rerun_downstream` (the analytics days already built): once a day
+    of the range was really re-ingested (not skipped), the built analytics days from it on are
+    stale (their state includes its records), so they are rebuilt too, in date order (each
+    day's state advances from the one before it): those within the range as they come, the
+    later ones after the range, whatever the ledger says (its key of a later day does not see
+    an earlier re-ingest).
     """
     fail_orphaned_runs(instance)
     outcomes: list[RunOutcome] = []
     span: list[date] = []
     ordered = sorted(days)
+    if rerun_downstream and ordered:
+        # Within the range a re-ingest changes the ledger keys of the days after it, so the
+        # ledger itself tells a stale built day from an unchanged one.
+        analytics_days = analytics_days | {d for d in rerun_downstream if d in set(ordered)}
     for day in ordered:
         span.append(day)
         if day not in analytics_days and day != ordered[-1]:
@@ -328,6 +353,13 @@ def run_days(
         if day in analytics_days and ingested[-1].success:
             # A blocked day gets no analytics; later days still run.
             outcome = run_analytics(defs, day, instance, ledger)
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+    reingested = [o.day for o in outcomes if o.phase == "ingest" and o.success and not o.skipped]
+    if rerun_downstream and reingested:
+        for day in sorted(d for d in rerun_downstream if ordered and d > ordered[-1]):
+            outcome = run_analytics(defs, day, instance, ledger, force=True)
             outcomes.append(outcome)
             if on_outcome:
                 on_outcome(outcome)

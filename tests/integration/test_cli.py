@@ -109,3 +109,41 @@ def test_rerun_skips_what_was_materialised_from_the_same_inputs(zone):
     assert _run(landing, wh, *args, "--force").exit_code == 0
     with dg.DagsterInstance.get() as instance:
         assert len(instance.get_runs()) == runs + 4  # --force: ingest span and analytics again
+
+
+def _overall_revenue(wh, day: str) -> float:
+    kpis = warehouse.read_partition(wh, "kpi_summary", day)
+    rows = kpis[(kpis["period_grain"] == "month") & (kpis["dimension"] == "overall")]
+    return float(rows["revenue"].sum())
+
+
+def test_rerun_downstream_rebuilds_the_later_analytics_days_after_a_re_sent_day(zone):
+    landing, wh = zone
+    assert _run(landing, wh, "--from", "2024-01-01", "--to", "2024-01-02").exit_code == 0
+    before = _overall_revenue(wh, "2024-01-02")
+    with dg.DagsterInstance.get() as instance:
+        runs = len(instance.get_runs())
+    # Day 1 is re-sent with one more completed order: the state of day 2 includes it.
+    orders = landing / "2024-01-01" / "orders.csv"
+    orders.write_text(
+        orders.read_text(encoding="utf-8") + "x4,a1,2023-12-08,200,EUR,completed\n",
+        encoding="utf-8",
+    )
+    args = ("--from", "2024-01-01", "--to", "2024-01-01", "--rerun-downstream")
+    result = _run(landing, wh, *args)
+    assert result.exit_code == 0, result.output
+    with dg.DagsterInstance.get() as instance:
+        new = instance.get_runs(limit=len(instance.get_runs()) - runs)
+        assert sorted((r.job_name, r.tags["dagster/partition"]) for r in new) == [
+            ("analytics_job", "2024-01-01"),
+            ("analytics_job", "2024-01-02"),
+            ("ingest_job", "2024-01-01"),
+        ]
+    assert _overall_revenue(wh, "2024-01-02") > before
+    assert _overall_revenue(wh, "2024-01-02") == _overall_revenue(wh, "2024-01-01")
+    # Nothing re-sent since: the ingest is skipped, so nothing downstream is stale.
+    with dg.DagsterInstance.get() as instance:
+        runs = len(instance.get_runs())
+    assert _run(landing, wh, *args).exit_code == 0
+    with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_runs()) == runs
