@@ -104,7 +104,7 @@ def model_asset(
         outs={table: analytics_out(table, group) for table in tables},
         ins=snapshot_ins(),
         partitions_def=partitions_def,
-        check_specs=[schema_spec(table) for table in tables],
+        check_specs=[schema_spec(table, partitions_def=partitions_def) for table in tables],
         description=description,
     )
     def _model(

@@ -48,7 +48,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         outs={name: analytics_out(name, GROUP) for name in KPI_TABLES},
         ins={**snapshot_ins(), "customer_segments": dg.AssetIn("customer_segments")},
         partitions_def=partitions_def,
-        check_specs=[schema_spec(name) for name in KPI_TABLES],
+        check_specs=[schema_spec(name, partitions_def=partitions_def) for name in KPI_TABLES],
         description="Dense KPI history (day and month x overall/region/owner/product/segment), funnel and campaign ROI.",
     )
     def kpis(
@@ -90,7 +90,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             **snapshot_ins(),
         },
         partitions_def=partitions_def,
-        check_specs=[schema_spec("kpi_alerts")],
+        check_specs=[schema_spec("kpi_alerts", partitions_def=partitions_def)],
         description="Monitoring alerts: attainment, win rate, sales cycle, churn risk, data quality.",
     )
     def alerts(

@@ -55,13 +55,15 @@ def reference_gaps(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]
     return gaps
 
 
-def _check_specs() -> list[dg.AssetCheckSpec]:
-    specs = [schema_spec(name) for name in STATE_ASSETS]
+def _check_specs(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    """Partitioned like the assets: one state run is one day, its results belong to that day."""
+    specs = [schema_spec(name, partitions_def=partitions_def) for name in STATE_ASSETS]
     specs += [
         dg.AssetCheckSpec(
             REFERENTIAL_INTEGRITY,
             asset=state_table_name(entity),
             description="references to unknown accounts, reps or campaigns (reported, never dropped)",
+            partitions_def=partitions_def,
         )
         for entity in _REFERENCING
     ]
@@ -70,6 +72,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             OPEN_DEALS_COMPLETE,
             asset=state_table_name("opportunities"),
             description="open deals without an amount or an account (they still count in overall KPIs)",
+            partitions_def=partitions_def,
         )
     )
     specs.append(
@@ -136,7 +139,7 @@ def build_state_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asset
         outs=_outs(),
         deps=[*ENTITIES, "ingest_audit", dg.AssetDep(HISTORY, partition_mapping=previous_day)],
         partitions_def=partitions_def,
-        check_specs=_check_specs(),
+        check_specs=_check_specs(partitions_def),
         can_subset=False,
         description="The upsert rule as of D for every entity, plus opportunity history, advanced "
         "from the latest state before D. Gate: no state for a blocked day.",

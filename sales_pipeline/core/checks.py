@@ -5,11 +5,19 @@ Check names are constants so specs and results cannot drift apart.
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
 from schemas import SCHEMAS
+
+# Partitioned check specs (a result per partition, listed on the asset's partition page) are a
+# Dagster preview feature; the warning says only that, once per spec at every code load.
+warnings.filterwarnings(
+    "ignore", message="Specifying a partitions_def on an AssetCheckSpec is currently in preview"
+)
 
 SCHEMA_VALID = "schema_valid"
 QUARANTINE_SHARE = "quarantine_share"
@@ -59,10 +67,15 @@ def pandera_check_result(
     return dg.AssetCheckResult(asset_key=key, check_name=SCHEMA_VALID, passed=True, metadata=shape)
 
 
-def schema_spec(asset: str, *, blocking: bool = True) -> dg.AssetCheckSpec:
+def schema_spec(
+    asset: str, *, blocking: bool = True, partitions_def: dg.PartitionsDefinition | None = None
+) -> dg.AssetCheckSpec:
+    """The pandera check of `asset`; with `partitions_def` (the asset's) each result is recorded
+    against the run's partition, so the UI lists check results per partition."""
     return dg.AssetCheckSpec(
         SCHEMA_VALID,
         asset=asset,
         blocking=blocking,
         description=f"{asset} matches its pandera schema",
+        partitions_def=partitions_def,
     )
