@@ -69,10 +69,14 @@ def emit_tables(tables: dict, extra: dict | None = None):
 
 
 def model_metadata(values: dict) -> dict[str, dg.MetadataValue]:
-    """Model metadata as typed values: numbers stay numbers, Markdown tables render as Markdown."""
+    """Model metadata as typed values: numbers stay numbers (the UI plots them per partition),
+    a missing figure (a ratio without denominator) is null, not the text "None" that would
+    break its series, Markdown tables render as Markdown."""
     out: dict[str, dg.MetadataValue] = {}
     for key, value in values.items():
-        if isinstance(value, bool) or value is None:
+        if value is None:
+            out[key] = dg.MetadataValue.null()
+        elif isinstance(value, bool):
             out[key] = dg.MetadataValue.text(str(value))
         elif isinstance(value, int):
             out[key] = dg.MetadataValue.int(value)

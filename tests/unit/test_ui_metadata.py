@@ -64,7 +64,10 @@ def test_a_check_result_is_recorded_against_the_runs_partition():
 
 
 def test_model_and_kpi_figures_are_typed_numbers_the_ui_can_plot():
-    meta = model_metadata({"auc": 0.81, "n_train": 120, "selected": True, "model": "gbm"})
+    meta = model_metadata(
+        {"auc": 0.81, "n_train": 120, "selected": True, "model": "gbm", "attainment_change": None}
+    )
+    assert isinstance(meta["attainment_change"], dg.NullMetadataValue)  # a gap, not "None"
     assert isinstance(meta["auc"], dg.FloatMetadataValue) and meta["auc"].value == 0.81
     assert isinstance(meta["n_train"], dg.IntMetadataValue) and meta["n_train"].value == 120
     assert isinstance(meta["selected"], dg.TextMetadataValue)  # a flag is not a series
