@@ -5,8 +5,9 @@ $SALES_PIPELINE_SCREENSHOTS when set).
 Runs launched here go through the run queue and the default run launcher (a subprocess per run),
 not the CLI's in-process path: a partition of an analytics asset, a single-run backfill of the
 ingest assets, and a sensor run for a folder marked complete; the nightly schedule's tick is
-evaluated by the code server (`scheduleDryRun`). Slow: about 4 minutes on an idle 2-core machine,
-much more on a saturated one (the waits allow 15 minutes per phase).
+evaluated by the code server (`scheduleDryRun`). Slow: measured 15 minutes on the 2-core machine at load average 12
+(analytics partition and sensor run side by side took 11 of them); on a lightly loaded one the
+analytics run alone took 2 minutes. The waits allow 15 minutes per phase.
 """
 
 from __future__ import annotations
