@@ -81,6 +81,7 @@ def _check_specs(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckS
             asset=HISTORY,
             description="versions from different landing days that tie on updated_at but differ "
             "in content (history lost), per entity",
+            partitions_def=partitions_def,
         )
     )
     return specs
