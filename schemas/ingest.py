@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from schemas.columns import CANONICAL_COLUMNS, STAGES
+from schemas.columns import CANONICAL_COLUMNS, STAGES, required_columns
 from schemas.columns import PII_COLUMNS as _PII
 from schemas.spec import Col, Table
 
@@ -325,8 +325,7 @@ INGEST_AUDIT = Table(
 INGEST_TABLES: tuple[Table, ...] = (*ENTITY_TABLES, QUARANTINE, INGEST_AUDIT)
 
 REQUIRED_INPUT: dict[str, tuple[str, ...]] = {
-    entity: tuple(name for name, required in columns.items() if required)
-    for entity, columns in CANONICAL_COLUMNS.items()
+    entity: tuple(required_columns(entity)) for entity in CANONICAL_COLUMNS
 }
 """Columns an input file must carry (contract `*`); a file without one is unreadable (`missing_column`)."""
 
