@@ -6,6 +6,22 @@ import pandera.pandas as pa
 
 from schemas.spec import Col, Table
 
+# When and on how much a weekly-refitted model was fitted (churn and propensity reports).
+_WEEKLY_FIT = (
+    Col(
+        "fitted_as_of",
+        "timestamp",
+        False,
+        "End of the Monday on or before D whose data the model was fitted on (weekly refit).",
+    ),
+    Col(
+        "n_labeled",
+        "int64",
+        False,
+        "Labeled snapshot rows available before the training cap (n_train: rows used).",
+    ),
+)
+
 _PROB = (pa.Check.in_range(0, 1),)
 
 CUSTOMER_SEGMENTS = Table(
@@ -55,18 +71,7 @@ PROPENSITY_MODEL_REPORT = Table(
         Col("auc", "float64"),
         Col("n_train", "int64", False),
         Col("trained_at", "timestamp", False),
-        Col(
-            "fitted_as_of",
-            "timestamp",
-            False,
-            "End of the Monday on or before D whose data the model was fitted on (weekly refit).",
-        ),
-        Col(
-            "n_labeled",
-            "int64",
-            False,
-            "Labeled snapshot rows available before the training cap (n_train: rows used).",
-        ),
+        *_WEEKLY_FIT,
     ),
 )
 
@@ -198,18 +203,7 @@ CHURN_MODEL_REPORT = Table(
         Col("positive_rate", "float64"),
         Col("trained_at", "timestamp", False),
         Col("selected", "bool", False),
-        Col(
-            "fitted_as_of",
-            "timestamp",
-            False,
-            "End of the Monday on or before D whose data the model was fitted on (weekly refit).",
-        ),
-        Col(
-            "n_labeled",
-            "int64",
-            False,
-            "Labeled snapshot rows available before the training cap (n_train: rows used).",
-        ),
+        *_WEEKLY_FIT,
     ),
 )
 
