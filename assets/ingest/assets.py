@@ -25,7 +25,7 @@ from assets.ingest.checks import (
 from assets.ingest.day import DayResult
 from assets.ingest.days import DayFailed, ingest_days, write_days
 from sales_pipeline.core import warehouse as storage
-from sales_pipeline.core.checks import pandera_check_result
+from sales_pipeline.core.checks import pandera_check_result, pandera_days_check_result
 from sales_pipeline.core.metadata import counts_markdown, table_metadata
 from sales_pipeline.core.partitions import DAILY_FRESHNESS
 from sales_pipeline.core.resources import PipelineSettings, Warehouse
@@ -113,7 +113,13 @@ def _ingest_outputs(
             context.log.error(f"{results[0].day}: {entity} blocked: " + "; ".join(blocked[entity]))
         else:
             yield _entity_output(entity, combined, results, staged)
-        yield pandera_check_result(entity, combined)
+        yield pandera_days_check_result(
+            entity,
+            [
+                (r.day.isoformat(), r.clean.get(entity, TABLES[entity].empty_frame()))
+                for r in results
+            ],
+        )
 
     quarantine = pd.concat([r.quarantine for r in results], ignore_index=True)
     audit = pd.concat([r.audit for r in results], ignore_index=True)
