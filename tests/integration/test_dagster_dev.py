@@ -5,9 +5,8 @@ $SALES_PIPELINE_SCREENSHOTS when set).
 Runs launched here go through the run queue and the default run launcher (a subprocess per run),
 not the CLI's in-process path: a partition of an analytics asset, a single-run backfill of the
 ingest assets, and a sensor run for a folder marked complete; the nightly schedule's tick is
-evaluated by the code server (`scheduleDryRun`). Slow: measured 15 minutes on the 2-core machine at load average 12
-(analytics partition and sensor run side by side took 11 of them); on a lightly loaded one the
-analytics run alone took 2 minutes. The waits allow 15 minutes per phase.
+evaluated by the code server (`scheduleDryRun`). Slow: 3 minutes on an idle 2-core machine, 15 at load average 12 (analytics partition and
+sensor run side by side took 11 of them). The waits allow 15 minutes per phase.
 """
 
 from __future__ import annotations
@@ -170,13 +169,6 @@ def _schedule_tick(server, at: datetime) -> dict:
     )["scheduleDryRun"]
 
 
-# Opt-in until it passes end to end on a clean clone: in CI of 2026-12-01 the UI-style backfill's
-# ingest failed two blocking checks on this zone (dagster_dev.log in the test's temp dir), after
-# the ingest hardening landed; the parts before it passed under load elsewhere.
-@pytest.mark.skipif(
-    os.environ.get("SALES_PIPELINE_DEV_TEST") != "1",
-    reason="dagster dev API test is opt-in (SALES_PIPELINE_DEV_TEST=1) until it passes end to end",
-)
 def test_backfill_partition_run_sensor_and_schedule_through_the_api(server):
     started_at = time.monotonic()
     # A backfill of the ingest assets over three days, as the UI launches it: one run (the
