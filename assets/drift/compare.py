@@ -253,14 +253,46 @@ def _column_drift(today: pd.DataFrame, history: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _good_in_order(history: pd.DataFrame) -> pd.DataFrame:
+    good = history[history["file_status"] == "ok"]
+    return good.sort_values([LANDING_DAY, "source_file", "position"], kind="stable")
+
+
+def compact_history(history: pd.DataFrame) -> pd.DataFrame:
+    """The earlier profiles a comparison can still use, in comparison order: every column of each
+    source's last good file (the header baseline) and, per source and column, the last good
+    profile and the last one meeting each condition the column checks look back for. The result
+    compares exactly like the full history, and stays a few rows per column however long the
+    history grows (a backfill carried every day's profiles and re-filtered them per column)."""
+    if history.empty:
+        return history
+    good = _good_in_order(history).reset_index(drop=True)
+    column = good.groupby(["source", "header_key"], sort=False, dropna=False)
+    keep = column.tail(1).index
+    for condition in (
+        good["inferred_type"] != "empty",
+        good["date_style"].notna(),
+        good["date_style"].isin(["mdy", "dmy"]),
+        good["rows"] >= MIN_ROWS,
+        good["rows"] >= MIN_ROWS_EMPTY,
+    ):
+        picked = good[condition.fillna(False).to_numpy(dtype=bool)]
+        keep = keep.union(
+            picked.groupby(["source", "header_key"], sort=False, dropna=False).tail(1).index
+        )
+    file_key = good[LANDING_DAY].astype("str") + "\x1f" + good["source_file"].astype("str")
+    last_file = file_key.groupby(good["source"], sort=False).transform("last")
+    keep = keep.union(good.index[(file_key == last_file).to_numpy(dtype=bool)])
+    return good.loc[keep.sort_values()].reset_index(drop=True)
+
+
 def compare_profiles(
     today: pd.DataFrame, history: pd.DataFrame, block: Collection[str] = ()
 ) -> pd.DataFrame:
     """`schema_drift` rows of today's profiles against `history` (earlier days' profiles with a
     `_landing_day` column); `blocking` is set for the kinds in `block`."""
     rows: list[dict] = []
-    good = history[history["file_status"] == "ok"]
-    good = good.sort_values([LANDING_DAY, "source_file", "position"], kind="stable")
+    good = compact_history(history) if len(history) else _good_in_order(history)
     for _, file_profile in today.groupby("source_file", sort=True):
         file_profile = file_profile.sort_values("position")
         source = file_profile["source"].iloc[0]
@@ -293,4 +325,11 @@ def blocking_reasons(drift: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-__all__ = ["LANDING_DAY", "blocking_reasons", "compare_profiles", "name_score", "sketch_overlap"]
+__all__ = [
+    "LANDING_DAY",
+    "blocking_reasons",
+    "compact_history",
+    "compare_profiles",
+    "name_score",
+    "sketch_overlap",
+]

@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from assets.drift.compare import LANDING_DAY, blocking_reasons, compare_profiles
+from assets.drift.compare import LANDING_DAY, blocking_reasons, compact_history, compare_profiles
 from assets.ingest.day import DayResult
 from schemas import conform
 from schemas.drift import SCHEMA_PROFILE
@@ -46,8 +46,10 @@ def check_day(result: DayResult, history: pd.DataFrame, block: Collection[str] =
 
 
 def append_history(history: pd.DataFrame, result: DayResult) -> pd.DataFrame:
-    """Earlier profiles plus this day's, for the next day of a multi-day run."""
+    """Earlier profiles plus this day's, for the next day of a multi-day run, compacted to what
+    a comparison still uses (a year's backfill would otherwise carry every day's profiles)."""
     today = result.profiles.assign(**{LANDING_DAY: pd.Timestamp(result.day)})
     if history.empty:
-        return today.astype({LANDING_DAY: "datetime64[s]"})
-    return pd.concat([history, today], ignore_index=True).astype({LANDING_DAY: "datetime64[s]"})
+        return compact_history(today.astype({LANDING_DAY: "datetime64[s]"}))
+    both = pd.concat([history, today], ignore_index=True)
+    return compact_history(both.astype({LANDING_DAY: "datetime64[s]"}))

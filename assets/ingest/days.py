@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from assets.drift.compare import compact_history
 from assets.drift.gate import append_history, check_day
 from assets.ingest.day import DayResult, LandingFolderMissing, PriorState, ingest_day
 from assets.state_logic import LANDING_DAY, apply_upsert
@@ -59,9 +60,11 @@ def load_prior_state(config: Settings, warehouse: Warehouse, day: date) -> Prior
 
 
 def load_prior_profiles(warehouse: Warehouse, day: date) -> pd.DataFrame:
-    """Column profiles of every file landed before `day` (the schema-drift baselines)."""
-    return warehouse.read_window(
-        "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY, missing_ok=True
+    """The column profiles of files landed before `day` that schema drift compares with."""
+    return compact_history(
+        warehouse.read_window(
+            "schema_profile", end=day - timedelta(days=1), day_column=LANDING_DAY, missing_ok=True
+        )
     )
 
 

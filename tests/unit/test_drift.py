@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -247,7 +247,8 @@ def test_blocking_kinds_block_the_file_and_its_entity():
     assert "schema drift: missing_column" in result.audit["message"].iloc[0]
     assert list(result.blocked) == ["opportunities"]
     assert set(result.profiles["file_status"]) == {"blocked"}
-    assert set(append_history(history, result)[LANDING_DAY].dt.day) == {1, 2}
+    # The next day of the run compares with day 1 only: a blocked file is no baseline.
+    assert set(append_history(history, result)[LANDING_DAY].dt.day) == {1}
 
 
 def test_name_and_value_similarity():
@@ -267,3 +268,57 @@ def test_the_settings_file_names_the_blocking_kinds(tmp_path):
     path.write_text('[drift]\nblock = ["renamed"]\n')
     with pytest.raises(SettingsError, match="drift.block"):
         load_settings({"settings_file": str(path)}, environ={})
+
+
+def _varied_day(rng, day: int, day_first_from: int) -> dict[str, list]:
+    """An opportunities export whose size, date style and column contents vary day to day."""
+    n = int(rng.choice([3, 8, 25]))
+    dates = {
+        "iso": [f"2024-03-{1 + i % 28:02d}" for i in range(n)],
+        "dmy": [f"{13 + i % 15}/03/2024" for i in range(n)],
+        "mdy": [f"03/{13 + i % 15}/2024" for i in range(n)],
+        "ambiguous": ["05/03/2024"] * n,
+        "empty": [""] * n,
+    }[rng.choice(["iso", "ambiguous", "empty", *(["dmy", "mdy"] if day >= day_first_from else [])])]
+    amounts = {
+        "number": [f"{100 + i}.50" for i in range(n)],
+        "empty": [""] * n,
+        "partial": ["" if i % 4 else "10.5" for i in range(n)],
+        "text": [f"about {i}" for i in range(n)],
+    }[rng.choice(["number", "empty", "partial", "text"])]
+    overrides: dict = {"CloseDate": dates, "Amount": amounts}
+    lead = rng.random()
+    if lead < 0.15:
+        overrides["LeadSource"] = None
+    elif lead < 0.3:
+        overrides["LeadSource"] = [str(1 + i % 3) for i in range(n)]
+    return opportunities(f"{day:02d}", n=n, **overrides)
+
+
+@pytest.mark.parametrize("day_first_from", [0, 30])
+def test_compacted_history_compares_exactly_like_the_full_history(monkeypatch, day_first_from):
+    """compare_profiles keeps only the profiles a comparison can use; on a long, varied history
+    (sizes, date styles, emptied, dropped and retyped columns, blocked files) every day's drift
+    is the same as against the full history."""
+    import numpy as np
+
+    from assets.drift import compare
+
+    rng = np.random.default_rng(7)
+    days = []
+    for day in range(1, 46):
+        landed = (date(2024, 3, 1) + timedelta(days=day)).isoformat()
+        frame = profiles(landed, _varied_day(rng, day, day_first_from))
+        days.append(frame.assign(file_status="blocked" if rng.random() < 0.1 else "ok"))
+    found = 0
+    for i in range(1, len(days)):
+        history = pd.concat(days[:i], ignore_index=True)
+        today = days[i].drop(columns=LANDING_DAY)
+        compacted = compare_profiles(today, history)
+        with monkeypatch.context() as m:
+            m.setattr(compare, "compact_history", compare._good_in_order)
+            full = compare_profiles(today, history)
+        pd.testing.assert_frame_equal(compacted, full)
+        assert len(compare.compact_history(history)) <= len(history)
+        found += len(full)
+    assert found > 10  # the history really drifts: the comparison is not vacuous
