@@ -108,7 +108,15 @@ class Table:
         )
 
     def empty_frame(self) -> pd.DataFrame:
-        return conform(pd.DataFrame({c.name: [] for c in self.columns}), self)
+        # Built once per column layout: casting every column took 17 ms, and a multi-day ingest
+        # asks for hundreds (an entity absent on a day). Callers get their own copy.
+        layout = (self.name, tuple((c.name, c.type) for c in self.columns))
+        empty = _EMPTY_FRAMES.get(layout)
+        if empty is None:
+            empty = _EMPTY_FRAMES[layout] = conform(
+                pd.DataFrame({c.name: [] for c in self.columns}), self
+            )
+        return empty.copy()
 
     def markdown(self) -> str:
         rows = [
@@ -117,6 +125,9 @@ class Table:
         ]
         head = "| column | type | required | description |\n|---|---|---|---|"
         return "\n".join([head, *rows])
+
+
+_EMPTY_FRAMES: dict[tuple, pd.DataFrame] = {}
 
 
 def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
@@ -140,6 +151,8 @@ def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
 
 def _cast(series: pd.Series, col: Col) -> pd.Series:
     dtype = col.pandas_dtype
+    if col.type not in ("list<string>", "date") and series.dtype == dtype:
+        return series  # already cast (most frames are conformed more than once on their way)
     if col.type == "list<string>":
         # Parquet hands list cells back as numpy arrays; a missing cell becomes an empty list.
         values = [
