@@ -5,7 +5,8 @@ $SALES_PIPELINE_SCREENSHOTS when set).
 Runs launched here go through the run queue and the default run launcher (a subprocess per run),
 not the CLI's in-process path: a partition of an analytics asset, a single-run backfill of the
 ingest assets, and a sensor run for a folder marked complete; the nightly schedule's tick is
-evaluated by the code server (`scheduleDryRun`). Slow: 3 minutes on an idle 2-core machine, 15 at load average 12 (analytics partition and
+evaluated by the code server (`scheduleDryRun`) and its run launched as the UI's "Test schedule"
+dialog does. Slow: 3 minutes on an idle 2-core machine, 15 at load average 12 (analytics partition and
 sensor run side by side took 11 of them). The waits allow 15 minutes per phase.
 """
 
@@ -237,6 +238,16 @@ def test_backfill_partition_run_sensor_and_schedule_through_the_api(server):
     assert fresh["error"] is None and len(fresh["runRequests"]) == 1, fresh
     tags = {t["key"]: t["value"] for t in fresh["runRequests"][0]["tags"]}
     assert tags["dagster/partition"] == DAYS[-1] and "landing_sha256" in tags, tags
+    # Its run launched as the UI's "Test schedule" dialog launches it: the daily job with the
+    # tick's tags, through the run queue, end to end.
+    tick_run = server["client"].submit_job_execution(
+        "daily_job", repository_location_name=LOCATION, tags=tags
+    )
+    _wait(server, "landing_sha256", tags["landing_sha256"])
+    assert server["client"].get_run_status(tick_run) == dg.DagsterRunStatus.SUCCESS
+    # Now the tick for that day skips: a run already covers its landing content.
+    again = _schedule_tick(server, datetime(2024, 1, 3, 12, tzinfo=UTC))["evaluationResult"]
+    assert DAYS[-1] in (again["skipReason"] or "") and not again["runRequests"], again
     print(f"dagster dev runs: {time.monotonic() - started_at:.0f} s after the server was up")
 
 
