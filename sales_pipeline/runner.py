@@ -4,7 +4,7 @@ A backfill is one ingest run per span of consecutive landing days (a single-run 
 analytics run per analytics day, so Dagster's cost per run and per event is paid per span, not per
 day; every run is recorded in the instance the UI reads. Only public Dagster APIs: the failed day
 of a span comes from the `RangeDayFailed` metadata, failures from `ExecuteInProcessResult`'s
-helpers, and runs a killed process left `STARTED` are failed on the next start.
+helpers, and runs a killed process left `STARTED` (or `NOT_STARTED`) are failed on the next start.
 """
 
 from __future__ import annotations
@@ -67,6 +67,10 @@ RANGE_END = "dagster/asset_partition_range_end"
 PID_TAG = "sales_pipeline/pid"
 HOST_TAG = "sales_pipeline/host"
 _IN_FLIGHT = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
+# `execute_in_process` records a run NOT_STARTED before its RUN_START event: a CLI killed in
+# between leaves it so. Only runs carrying PID_TAG count: anyone else's NOT_STARTED run may be
+# waiting for its launch.
+_CREATED = dg.DagsterRunStatus.NOT_STARTED
 
 
 @dataclass
@@ -119,14 +123,17 @@ def _run_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
 
 
 def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Mark runs left STARTED/STARTING by a killed process (SIGKILL, OOM) as failed.
+    """Mark runs left STARTED/STARTING by a killed process (SIGKILL, OOM) as failed, and CLI
+    runs it left NOT_STARTED (killed between creating the run and starting it).
 
     A run counts as orphaned when no live process on this machine executes it: its recorded
     pid is gone, or no pid was ever recorded. Runs of another host are left alone (the
     daemon's run monitoring, enabled in INSTANCE_YAML, handles UI-launched ones).
     """
     failed = []
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_IN_FLIGHT)):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[*_IN_FLIGHT, _CREATED])):
+        if run.status == _CREATED and PID_TAG not in run.tags:
+            continue
         pid = _run_pid(instance, run)
         if pid == -1 or (pid is not None and _process_alive(pid)):
             continue

@@ -38,15 +38,26 @@ def test_runs_left_started_by_a_killed_process_are_failed_on_next_start(tmp_path
             status=dg.DagsterRunStatus.STARTED,
             tags={PID_TAG: str(os.getppid())},
         )
-        for run in (orphan, no_pid, alive):
+        # Killed between creating its run and starting it (test_sigkill_loop.py found it).
+        created = dg.DagsterRun(
+            job_name="analytics_job",
+            status=dg.DagsterRunStatus.NOT_STARTED,
+            tags={PID_TAG: str(_dead_pid())},
+        )
+        # Not a CLI run: created for a launch that may still come.
+        pending = dg.DagsterRun(job_name="ingest_job", status=dg.DagsterRunStatus.NOT_STARTED)
+        runs = (orphan, no_pid, alive, created, pending)
+        for run in runs:
             instance.add_run(run)
         defs = build_defs(settings=PipelineSettings(warehouse=str(tmp_path / "wh")))
         run_days(defs, [], set(), instance)  # starting the runner is enough
-        status = [instance.get_run_by_id(r.run_id).status for r in (orphan, no_pid, alive)]
+        status = [instance.get_run_by_id(r.run_id).status for r in runs]
         assert status == [
             dg.DagsterRunStatus.FAILURE,
             dg.DagsterRunStatus.FAILURE,
             dg.DagsterRunStatus.STARTED,
+            dg.DagsterRunStatus.FAILURE,
+            dg.DagsterRunStatus.NOT_STARTED,
         ]
         assert fail_orphaned_runs(instance) == []  # idempotent
 
