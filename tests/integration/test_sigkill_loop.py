@@ -30,8 +30,8 @@ too).
 round and the delay. A kill's moment depends on the machine's load as well as the seed, so
 a seed reproduces the rounds and their delays, not the exact instruction killed. Measured with
 the defaults on the shared 2-core machine (never idle while measured, load average 2 to 5):
-113-134 s wall, 82-95 s of CPU (user + sys, the children included); the runs go one at a
-time, so on an idle machine the wall time is about the CPU time, ~85-90 s (reference run
+100-134 s wall, 82-101 s of CPU (user + sys, the children included); the runs go one at a
+time, so on an idle machine the wall time should be about the CPU time (reference run
 ~24 s of CPU; each CLI start, importing and building the definitions, ~6 s of it).
 """
 
