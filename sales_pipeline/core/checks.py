@@ -8,10 +8,11 @@ from __future__ import annotations
 import warnings
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from schemas import SCHEMAS
+from schemas import ROW_SCHEMAS, SCHEMAS, TABLES
 
 # Partitioned check specs (a result per partition, listed on the asset's partition page) are a
 # Dagster preview feature; the warning says only that, once per spec at every code load.
@@ -47,53 +48,76 @@ def pandera_check_result(
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        summary = cases.groupby(["column", "check"], dropna=False).size().reset_index(name="n")
-        return dg.AssetCheckResult(
-            asset_key=key,
-            check_name=SCHEMA_VALID,
-            passed=False,
-            metadata={
-                **shape,
-                "num_errors": dg.MetadataValue.int(len(cases)),
-                "errors_by_check": dg.MetadataValue.md(summary.to_markdown(index=False)),
-                "failure_cases": dg.MetadataValue.md(
-                    cases.head(_MAX_CASES)[
-                        ["column", "check", "failure_case", "index"]
-                    ].to_markdown(index=False)
-                ),
-            },
-        )
+        return _failed(key, exc.failure_cases, shape)
     return dg.AssetCheckResult(asset_key=key, check_name=SCHEMA_VALID, passed=True, metadata=shape)
+
+
+def _failed(
+    key: dg.AssetKey, cases: pd.DataFrame, metadata: dict[str, dg.MetadataValue]
+) -> dg.AssetCheckResult:
+    summary = cases.groupby(["column", "check"], dropna=False).size().reset_index(name="n")
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=SCHEMA_VALID,
+        passed=False,
+        metadata={
+            **metadata,
+            "num_errors": dg.MetadataValue.int(len(cases)),
+            "errors_by_check": dg.MetadataValue.md(summary.to_markdown(index=False)),
+            "failure_cases": dg.MetadataValue.md(
+                cases.head(_MAX_CASES)[["column", "check", "failure_case", "index"]].to_markdown(
+                    index=False
+                )
+            ),
+        },
+    )
 
 
 def pandera_days_check_result(
     table: str, frames: list[tuple[str, pd.DataFrame]]
 ) -> dg.AssetCheckResult:
-    """The pandera check of a multi-day run: each day's partition validated on its own, since
-    primary keys are unique within a partition (an opportunity updated on the next day is a
-    new version there, not a duplicate). Fails with the first failing day's cases."""
-    rows = sum(len(frame) for _, frame in frames)
-    for day, frame in frames:
-        result = pandera_check_result(table, frame)
-        if not result.passed:
-            return dg.AssetCheckResult(
-                asset_key=result.asset_key,
-                check_name=SCHEMA_VALID,
-                passed=False,
-                metadata={
-                    **result.metadata,
-                    "rows": dg.MetadataValue.int(rows),
-                    "failed_day": dg.MetadataValue.text(day),
-                },
+    """The pandera check of a multi-day run: the row checks once over every day's rows, the
+    primary key within each day's partition (an opportunity updated on the next day is a new
+    version there, not a duplicate). One validation per table, not one per day and table:
+    a month's run spent 5 s validating 279 small frames. `failed_day` names the first day with
+    a failure."""
+    key = dg.AssetKey(table)
+    spec = TABLES[table]
+    parts = [frame for _, frame in frames]
+    combined = pd.concat(parts, ignore_index=True) if parts else spec.empty_frame()
+    days = np.repeat([day for day, _ in frames], [len(frame) for frame in parts])
+    shape = {
+        "rows": dg.MetadataValue.int(len(combined)),
+        "columns": dg.MetadataValue.int(combined.shape[1]),
+    }
+    cases = []
+    try:
+        ROW_SCHEMAS[table].validate(combined, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases.append(exc.failure_cases)
+    unique = list(spec.unique or spec.primary_key)
+    if unique and len(combined):
+        repeated = combined[unique].assign(_day=days).duplicated(keep=False).to_numpy()
+        if repeated.any():
+            rows = np.flatnonzero(repeated)
+            cases.append(
+                pd.DataFrame(
+                    {
+                        "column": ",".join(unique),
+                        "check": "unique within the day's partition",
+                        "failure_case": combined[unique[0]].to_numpy()[rows].astype(str),
+                        "index": rows,
+                    }
+                )
             )
-    columns = frames[0][1].shape[1] if frames else 0
-    return dg.AssetCheckResult(
-        asset_key=dg.AssetKey(table),
-        check_name=SCHEMA_VALID,
-        passed=True,
-        metadata={"rows": dg.MetadataValue.int(rows), "columns": dg.MetadataValue.int(columns)},
-    )
+    if not cases:
+        return dg.AssetCheckResult(
+            asset_key=key, check_name=SCHEMA_VALID, passed=True, metadata=shape
+        )
+    failures = pd.concat(cases, ignore_index=True)
+    rows = pd.to_numeric(failures["index"], errors="coerce").dropna().astype(int)
+    first = days[int(rows.min())] if len(rows) and len(days) else (frames[0][0] if frames else "")
+    return _failed(key, failures, {**shape, "failed_day": dg.MetadataValue.text(str(first))})
 
 
 def schema_spec(

@@ -30,3 +30,17 @@ def test_a_duplicate_within_a_day_fails_and_names_the_day():
     assert not result.passed
     assert result.metadata["failed_day"].value == "2024-01-02"
     assert result.metadata["rows"].value == 3
+
+
+def test_a_row_failure_on_any_day_fails_and_names_that_day():
+    bad = _accounts("a3")
+    bad["account_id"] = pd.Series([None], dtype=bad["account_id"].dtype)  # a required key missing
+    result = pandera_days_check_result(
+        "accounts", [("2024-01-01", _accounts("a1")), ("2024-01-02", bad)]
+    )
+    assert not result.passed
+    assert result.metadata["failed_day"].value == "2024-01-02"
+
+
+def test_no_days_is_an_empty_valid_table():
+    assert pandera_days_check_result("accounts", []).passed
