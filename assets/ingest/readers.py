@@ -525,10 +525,17 @@ def _read_jsonl(data: bytes, source_file: str, name: str) -> RawFile:
     return _jsonl_python(text, source_file, name, data, encoding)
 
 
+_FAST_JSONL_MAX_BRACKETS = 64
+
+
 def _jsonl_arrow(text: str) -> tuple[list[str], pd.DataFrame] | None:
     """Whole-file Arrow parse when every line is a flat object of scalars; else None."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
+        return None
+    if any(line.count("[") + line.count("{") > _FAST_JSONL_MAX_BRACKETS for line in lines):
+        # Not flat, or hostile: Arrow's parser took 36 s on one line nested 10,000 deep. The
+        # record-by-record path gives the same text and bounds the nesting (RecursionError).
         return None
     try:
         table = pj.read_json(io.BytesIO("\n".join(lines).encode("utf-8")))

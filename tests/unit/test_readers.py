@@ -120,6 +120,23 @@ def test_jsonl() -> None:
     assert frame_values(raw)["amount"][0] == "1.5" and raw.rows_read == 4
 
 
+def test_jsonl_fast_and_record_paths_read_a_flat_file_alike(monkeypatch) -> None:
+    """A flat file with many brackets inside its strings skips Arrow's parser (a guard against
+    deeply nested lines); the record-by-record path must read it exactly as Arrow would."""
+    from assets.ingest import readers
+
+    data = (
+        b'{"id": "1", "note": "[a] {b}", "n": 2, "ok": true}\n'
+        b'{"id": "2", "n": 3}\n{"id": "3", "note": "", "ok": false}\n'
+    )
+    assert readers._jsonl_arrow(data.decode()) is not None  # Arrow reads it as it stands
+    fast = read_bytes(data, "d/orders.jsonl", "orders.jsonl")
+    monkeypatch.setattr(readers, "_FAST_JSONL_MAX_BRACKETS", 0)  # every line takes the slow path
+    slow = read_bytes(data, "d/orders.jsonl", "orders.jsonl")
+    assert fast.header == slow.header and fast.source_row.tolist() == slow.source_row.tolist()
+    assert frame_values(fast) == frame_values(slow)
+
+
 def _zip(entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
