@@ -307,7 +307,7 @@ def compare_profiles(
     """`schema_drift` rows of today's profiles against `history` (earlier days' profiles with a
     `_landing_day` column); `blocking` is set for the kinds in `block`."""
     rows: list[dict] = []
-    good = compact_history(history) if len(history) else _good_in_order(history)
+    good = compact_history(history)
     for _, file_profile in today.groupby("source_file", sort=True):
         file_profile = file_profile.sort_values("position")
         source = file_profile["source"].iloc[0]

@@ -49,7 +49,5 @@ def append_history(history: pd.DataFrame, result: DayResult) -> pd.DataFrame:
     """Earlier profiles plus this day's, for the next day of a multi-day run, compacted to what
     a comparison still uses (a year's backfill would otherwise carry every day's profiles)."""
     today = result.profiles.assign(**{LANDING_DAY: pd.Timestamp(result.day)})
-    if history.empty:
-        return compact_history(today.astype({LANDING_DAY: "datetime64[s]"}))
-    both = pd.concat([history, today], ignore_index=True)
+    both = today if history.empty else pd.concat([history, today], ignore_index=True)
     return compact_history(both.astype({LANDING_DAY: "datetime64[s]"}))

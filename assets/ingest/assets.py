@@ -12,6 +12,7 @@ for that day.
 from datetime import date
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from assets.ingest.checks import (
@@ -106,20 +107,14 @@ def _ingest_outputs(
 ):
     blocked = results[0].blocked if len(results) == 1 else {}
     for entity in ENTITIES:
-        combined = pd.concat(
-            [r.clean.get(entity, TABLES[entity].empty_frame()) for r in results], ignore_index=True
-        )
+        frames = [r.clean.get(entity, TABLES[entity].empty_frame()) for r in results]
+        combined = pd.concat(frames, ignore_index=True)
         if entity in blocked:
             context.log.error(f"{results[0].day}: {entity} blocked: " + "; ".join(blocked[entity]))
         else:
             yield _entity_output(entity, combined, results, staged)
-        yield pandera_days_check_result(
-            entity,
-            [
-                (r.day.isoformat(), r.clean.get(entity, TABLES[entity].empty_frame()))
-                for r in results
-            ],
-        )
+        row_days = np.repeat([r.day.isoformat() for r in results], [len(f) for f in frames])
+        yield pandera_days_check_result(entity, combined, row_days)
 
     quarantine = pd.concat([r.quarantine for r in results], ignore_index=True)
     audit = pd.concat([r.audit for r in results], ignore_index=True)

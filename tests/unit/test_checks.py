@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from sales_pipeline.core.checks import pandera_days_check_result
+from sales_pipeline.core.checks import pandera_days_check_result as days_check_result
 from schemas import TABLES, conform
 from tests.unit.test_schemas import _good_row
 
@@ -13,6 +14,14 @@ def _accounts(*ids: str) -> pd.DataFrame:
     table = TABLES["accounts"]
     rows = pd.concat([_good_row(table)] * len(ids), ignore_index=True)
     return conform(rows.assign(account_id=list(ids)), table)
+
+
+def pandera_days_check_result(table: str, frames: list[tuple[str, pd.DataFrame]]):
+    """The check over the days' frames as the ingest passes them: concatenated, a day per row."""
+    parts = [frame for _, frame in frames]
+    combined = pd.concat(parts, ignore_index=True) if parts else TABLES[table].empty_frame()
+    days = np.repeat([day for day, _ in frames], [len(frame) for frame in parts])
+    return days_check_result(table, combined, days)
 
 
 def test_a_record_updated_on_the_next_day_is_not_a_duplicate():
