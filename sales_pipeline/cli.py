@@ -177,6 +177,15 @@ def execute(
         )
 
     outcomes = []
+    if not warehouse_module().is_remote(config.warehouse):
+        from sales_pipeline.core.storage.sweep import MAX_AGE_SECONDS, sweep_temporaries
+
+        swept = sweep_temporaries(config.warehouse)
+        if swept:
+            console.print(
+                f"removed {len(swept)} writer temporaries older than "
+                f"{MAX_AGE_SECONDS / 3600:g} h (left by a killed run)"
+            )
     with dg.DagsterInstance.get() as instance, _progress() as progress:
         built = built_analytics_days(config.warehouse) if rerun_downstream else []
         downstream = [d for d in built if d >= day_from and d not in chosen]
@@ -685,12 +694,15 @@ def retention(
             console.print(f"{verb} {_as_typed(folder)}", soft_wrap=True, markup=False)
         for run_id in chosen.runs:
             console.print(f"{verb} run {run_id}", markup=False)
+        for path in chosen.temporaries:
+            console.print(f"{verb} stale temporary {_as_typed(path)}", soft_wrap=True, markup=False)
         for line in chosen.skipped:
             err_console.print(Text(f"refused: {line}", style="yellow"), soft_wrap=True)
         if dry_run:
             console.print(
                 f"dry run: {len(chosen.partitions)} partition folder(s) and {len(chosen.runs)} "
-                f"run(s) would be deleted under {_as_typed(root)}; rerun with --apply to delete"
+                f"run(s) would be deleted under {_as_typed(root)}, and "
+                f"{len(chosen.temporaries)} stale writer temporaries; rerun with --apply to delete"
             )
             return
         refused = len(chosen.skipped)

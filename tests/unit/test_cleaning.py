@@ -827,3 +827,23 @@ def test_property_rows_in_equal_rows_out(
     assert result.clean[key].is_unique and result.clean[key].notna().all()
     clean_rows = set(result.clean["_source_row"].astype(int))
     assert not clean_rows & set(result.quarantine["source_row"].astype(int))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet="ab1é", max_size=4)),
+        max_size=80,
+    )
+)
+def test_repeated_values_by_bucket_equal_one_hash_over_all(keys: list[str | None]) -> None:
+    """Bucketing by the last two characters must flag exactly what pandas' duplicated does
+    (nulls equal each other; short, empty and multi-byte keys included)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from assets.ingest.cleaning import repeated_values
+
+    expected = pd.Series(keys, dtype=object).duplicated(keep=False).to_numpy(dtype=bool)
+    got = repeated_values(pa.array(keys, pa.large_string()))
+    assert np.array_equal(got, expected)
