@@ -22,6 +22,8 @@ from assets.kpi_logic.periods import Calendar
 from assets.state_logic import Snapshot
 from schemas.ingest import OPEN_STAGES
 
+DIMENSION_COLUMNS = ("region", "owner", "product", "segment")
+
 
 def _as_micros(ts: pd.Series) -> np.ndarray:
     """UTC timestamps -> int64 microseconds (NaT -> int64 max, i.e. 'still valid')."""
@@ -31,7 +33,7 @@ def _as_micros(ts: pd.Series) -> np.ndarray:
     return out
 
 
-def _deal_dimensions(snap: Snapshot, dims: Dimensions) -> pd.DataFrame:
+def deal_dimensions(snap: Snapshot, dims: Dimensions) -> pd.DataFrame:
     """opportunity_id -> region, owner, product, segment as of D (state, else last version)."""
     cols = ["opportunity_id", "account_id", "owner_id", "product"]
     history = snap.opportunity_history.sort_values(["opportunity_id", "valid_from"], kind="stable")
@@ -40,16 +42,22 @@ def _deal_dimensions(snap: Snapshot, dims: Dimensions) -> pd.DataFrame:
     deals = pd.concat(
         [state, last[~last["opportunity_id"].isin(state["opportunity_id"])]], ignore_index=True
     )
-    return dims.opportunities(deals)[["opportunity_id", "region", "owner", "product", "segment"]]
+    return dims.opportunities(deals)[["opportunity_id", *DIMENSION_COLUMNS]]
 
 
 def pipeline_facts(
-    snap: Snapshot, dims: Dimensions, calendar: Calendar, grain: str
+    snap: Snapshot,
+    dims: Dimensions,
+    calendar: Calendar,
+    grain: str,
+    deals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (period, open deal): period_start, opportunity_id, valid_from (the version),
     cents, weighted_cents, dims.
 
     weighted_cents = amount x probability / 100, rounded to cents per deal before summing.
+    `deals` is `deal_dimensions(snap, dims)` when the caller already has it (it is the same for
+    every grain).
     """
     history = snap.opportunity_history
     open_versions = history[
@@ -69,14 +77,31 @@ def pipeline_facts(
 
     amount = open_versions["amount"].astype("float64").fillna(0.0).to_numpy()
     prob = open_versions["probability"].astype("float64").fillna(0.0).to_numpy()
-    expanded = pd.DataFrame(
-        {
-            "period_start": starts.to_numpy()[period_pos],
-            "opportunity_id": open_versions["opportunity_id"].to_numpy()[version_pos],
-            "valid_from": open_versions["valid_from"].to_numpy()[version_pos],
-            "cents": to_cents(pd.Series(amount[version_pos])),
-            # amount * prob / 100 in money = amount * prob in cents
-            "weighted_cents": np.rint(amount[version_pos] * prob[version_pos]).astype("int64"),
-        }
+    # Dimensions are joined to the versions (thousands of rows), then every column is expanded
+    # by position with a typed take: `.to_numpy()` of a string or tz-aware column would make
+    # millions of Python objects, and a join on the expanded rows would hash millions of IDs.
+    versions = open_versions[["opportunity_id", "valid_from"]].merge(
+        deal_dimensions(snap, dims) if deals is None else deals,
+        on="opportunity_id",
+        how="left",
+        sort=False,
     )
-    return expanded.merge(_deal_dimensions(snap, dims), on="opportunity_id", how="left", sort=False)
+    expanded = {
+        "period_start": pd.Series(starts.to_numpy()[period_pos]),
+        **{
+            name: versions[name].take(version_pos).reset_index(drop=True)
+            for name in ("opportunity_id", "valid_from")
+        },
+        "cents": to_cents(pd.Series(amount[version_pos])),
+        # amount * prob / 100 in money = amount * prob in cents
+        "weighted_cents": pd.Series(
+            np.rint(amount[version_pos] * prob[version_pos]).astype("int64")
+        ),
+    }
+    for name in DIMENSION_COLUMNS:
+        # A handful of values per dimension: expanded as category codes, which the grouping
+        # uses as they are (strings would be copied here and hashed again there).
+        values = versions[name].astype("category")
+        codes = values.cat.codes.to_numpy()[version_pos]
+        expanded[name] = pd.Categorical.from_codes(codes, categories=values.cat.categories)
+    return pd.DataFrame(expanded)

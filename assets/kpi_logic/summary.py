@@ -16,6 +16,7 @@ from assets.kpi_logic.common import (
     ALL,
     DIMENSION_COLUMNS,
     KEYS,
+    dimension_categories,
     from_cents,
     group_by_dimension,
     month_start,
@@ -24,7 +25,7 @@ from assets.kpi_logic.common import (
 )
 from assets.kpi_logic.dimensions import Dimensions, known_values, values_from_facts
 from assets.kpi_logic.periods import GRAINS, Calendar
-from assets.kpi_logic.pipeline import pipeline_facts
+from assets.kpi_logic.pipeline import deal_dimensions, pipeline_facts
 from assets.state_logic import Snapshot
 from schemas import TABLES, conform
 from schemas.kpis import DIMENSIONS
@@ -50,12 +51,12 @@ def _event_metrics(
     snap: Snapshot, dims: Dimensions, tz: str
 ) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Aggregated long frames (one per fact kind and grain) and the raw fact frames used."""
-    revenue = F.revenue_facts(snap, dims)
+    revenue = dimension_categories(F.revenue_facts(snap, dims))
     first_account = F.first_order_facts(revenue, by_product=False)
     first_product = F.first_order_facts(revenue, by_product=True)
-    created = F.created_facts(snap, dims, tz)
-    closed = F.closed_facts(snap, dims, tz)
-    acts = F.activity_facts(snap, dims, tz)
+    created = dimension_categories(F.created_facts(snap, dims, tz))
+    closed = dimension_categories(F.closed_facts(snap, dims, tz))
+    acts = dimension_categories(F.activity_facts(snap, dims, tz))
     non_product = [d for d in DIMENSIONS if d != "product"]
 
     long = []
@@ -110,8 +111,9 @@ def _pipeline_metrics(
     snap: Snapshot, dims: Dimensions, calendar: Calendar
 ) -> tuple[list[pd.DataFrame], list]:
     long, raw = [], []
+    deals = deal_dimensions(snap, dims)
     for grain in GRAINS:
-        facts = pipeline_facts(snap, dims, calendar, grain)
+        facts = pipeline_facts(snap, dims, calendar, grain, deals)
         raw.append(facts)
         long.append(
             group_by_dimension(
