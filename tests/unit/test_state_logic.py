@@ -200,3 +200,34 @@ def test_ties_an_increment_adds_are_counted_against_the_kept_versions() -> None:
     everything = pd.concat([base, increment], ignore_index=True)
     key = ("opportunity_id",)
     assert conflicting_ties(everything, key, tie_content("opportunities")) == 1
+
+
+def test_advancing_only_the_touched_keys_equals_the_upsert_over_every_record() -> None:
+    """advance_latest re-ranks only the keys a delta touches; over random versions (older and
+    newer than the kept one, ties, deletions, revivals) it must equal the rule over all records."""
+    import numpy as np
+
+    from assets.state_logic import advance_latest, split_latest
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        rows = [
+            (
+                f"O{rng.integers(0, 12)}",
+                str(rng.choice(["prospecting", "closed_won"])),
+                float(rng.integers(1, 5) * 100),
+                f"2024-01-{rng.integers(1, 6):02d}",
+                f"2024-02-{day:02d}",
+                bool(rng.random() < 0.2),
+            )
+            for day in (1, 2, 3)
+            for _ in range(int(rng.integers(1, 10)))
+        ]
+        records = _opps(rows)
+        before = records[records[LANDING_DAY] < pd.Timestamp("2024-02-03")]
+        delta = records[records[LANDING_DAY] == pd.Timestamp("2024-02-03")]
+        state, tombstones = split_latest(before, "opportunities")
+        advanced = advance_latest(state, tombstones, delta, "opportunities")
+        expected = split_latest(records, "opportunities")
+        pd.testing.assert_frame_equal(advanced[0], expected[0])
+        pd.testing.assert_frame_equal(advanced[1], expected[1])
