@@ -709,7 +709,10 @@ def retention(
         folders, runs = policy_module.apply(root, chosen, instance)
         for line in chosen.skipped[refused:]:
             err_console.print(Text(f"refused: {line}", style="yellow"), soft_wrap=True)
-    console.print(f"deleted {folders} partition folder(s) and {runs} run(s)")
+    console.print(
+        f"deleted {folders} partition folder(s), {runs} run(s) and "
+        f"{len(chosen.temporaries)} stale writer temporaries"
+    )
 
 
 @main.command()
