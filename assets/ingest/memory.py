@@ -9,7 +9,7 @@ profile, write) each stack their peak on what the previous one freed but kept:
   CLI, `dagster dev` run workers and tests alike) keeps every large buffer an mmap of its own.
 - Arrow's allocator (mimalloc) keeps freed pages cached until asked to release them.
 
-One 2,000,000-row CSV (315 MB) peaked at 1,863 MB before, 1,339-1,361 MB with these and the
+One 2,000,000-row CSV (315 MB) peaked at 1,863 MB before, 1,339-1,373 MB with these and the
 readers' and cleaning's own savings (docs/performance.md, the 1.5 GB bound).
 """
 

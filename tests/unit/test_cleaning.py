@@ -845,5 +845,6 @@ def test_repeated_values_by_bucket_equal_one_hash_over_all(keys: list[str | None
     from assets.ingest.cleaning import repeated_values
 
     expected = pd.Series(keys, dtype=object).duplicated(keep=False).to_numpy(dtype=bool)
-    got = repeated_values(pa.array(keys, pa.large_string()))
-    assert np.array_equal(got, expected)
+    arrow = pa.array(keys, pa.large_string())
+    assert np.array_equal(repeated_values(arrow, bucket_min=0), expected)  # bucketed
+    assert np.array_equal(repeated_values(arrow), expected)  # one table (below the bound)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ def find_temporaries(root: Path, now: float | None = None) -> list[Temporary]:
                 info = path.lstat()
             except FileNotFoundError:
                 continue  # its writer just renamed or removed it
-            if path.is_symlink() or not path.is_file():
+            if not stat.S_ISREG(info.st_mode):  # lstat: a link is not a regular file
                 continue
             found.append(Temporary(path, now - info.st_mtime))
     return sorted(found, key=lambda t: t.path)
