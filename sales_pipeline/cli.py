@@ -147,6 +147,7 @@ def execute(
     """Materialise every asset for the days in order; returns the exit code."""
     import dagster as dg
 
+    from sales_pipeline.analytics_lane import BackgroundAnalytics, worker_wanted
     from sales_pipeline.core.resources import PipelineSettings
     from sales_pipeline.definitions import build_defs
     from sales_pipeline.resume import Ledger
@@ -222,16 +223,26 @@ def execute(
                 progress.console.print(line, soft_wrap=True)
 
         ledger = Ledger(config, force=force)
-        with _day_progress(lambda day: step(day, "ingest", "cleaned")):
-            run_days(
-                defs,
-                days,
-                chosen,
-                instance,
-                on_outcome=on_outcome,
-                ledger=ledger,
-                rerun_downstream=built if rerun_downstream else None,
-            )
+        lane = (
+            BackgroundAnalytics(overrides, ledger, force=force)
+            if worker_wanted(len(chosen) + len(downstream))
+            else None
+        )
+        try:
+            with _day_progress(lambda day: step(day, "ingest", "cleaned")):
+                run_days(
+                    defs,
+                    days,
+                    chosen,
+                    instance,
+                    on_outcome=on_outcome,
+                    ledger=ledger,
+                    rerun_downstream=built if rerun_downstream else None,
+                    lane=lane,
+                )
+        finally:
+            if lane is not None:
+                lane.close()
 
     _summary(outcomes, config.warehouse)
     failed = [o for o in outcomes if not o.success]

@@ -97,6 +97,10 @@ class Ledger:
             self._keys[day] = hashlib.sha256(text.encode()).hexdigest()
         return self._keys[day]
 
+    def adopt_ingest_key(self, day: date, key: str) -> None:
+        """Take the key of `day` from another process's ledger (the analytics worker's caller)."""
+        self._keys[day] = key
+
     def _key(self, phase: str, day: date) -> str:
         key = self.ingest_key(day)
         return key if phase == "ingest" else hashlib.sha256(f"{phase} {key}".encode()).hexdigest()

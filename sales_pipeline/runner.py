@@ -13,6 +13,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -63,6 +64,13 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # backfill): execute_in_process takes a range only through them.
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+# Dagster's switch (read when a run is created, see EventLogStorage.
+# supports_partition_subset_in_asset_materialization_planned_events) for one "planned" event per
+# asset of a single-run backfill instead of one per asset and partition: a month's span plans 13
+# events instead of 403, about 3-4 s of SQLite writes per month. What it gives up, partitions of
+# a failed range run marked failed, the runner does not need: a failed span is always rerun day
+# by day, and a single-day run still plans (and so fails) its own partition.
+PLANNED_SUBSET_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 # Which process runs a CLI run, so a later start can tell an orphan from a live run.
 PID_TAG = "sales_pipeline/pid"
 HOST_TAG = "sales_pipeline/host"
@@ -81,7 +89,9 @@ class RunOutcome:
     seconds: float
     run_id: str | None = None
     errors: list[str] = field(default_factory=list)
-    failed_day: date | None = None  # the day a multi-day ingest run stopped at
+    failed_days: list[date] = field(
+        default_factory=list
+    )  # what a multi-day ingest run could not ingest
     wrote_audit: bool = False  # this run (not an earlier one) wrote the day's ingest_audit
     skipped: bool = False  # materialised by an earlier run from the same inputs (resume)
 
@@ -183,14 +193,27 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     return list(dict.fromkeys(messages))
 
 
-def failed_day(result: dg.ExecuteInProcessResult) -> date | None:
-    """The landing day a multi-day ingest run stopped at (`RangeDayFailed` metadata)."""
+def failed_days(result: dg.ExecuteInProcessResult) -> list[date]:
+    """The landing days a multi-day ingest run could not ingest (`RangeDayFailed` metadata)."""
     for event in result.get_step_failure_events():
         user = _user_failure(event)
-        value = user.metadata.get("failed_day") if user is not None else None
+        value = user.metadata.get("failed_days") if user is not None else None
         if value is not None:
-            return date.fromisoformat(getattr(value, "value", value))
-    return None
+            return [date.fromisoformat(d) for d in getattr(value, "value", value)]
+    return []
+
+
+@contextmanager
+def _planned_per_asset():
+    before = os.environ.get(PLANNED_SUBSET_ENV)
+    os.environ[PLANNED_SUBSET_ENV] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PLANNED_SUBSET_ENV, None)
+        else:
+            os.environ[PLANNED_SUBSET_ENV] = before
 
 
 def run_job(
@@ -215,9 +238,10 @@ def run_job(
         )
     else:
         tags.update({RANGE_START: first.isoformat(), RANGE_END: last.isoformat()})
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=_QUIET, tags=tags
-        )
+        with _planned_per_asset():
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=_QUIET, tags=tags
+            )
     phase = "ingest" if job_name == INGEST_JOB else "analytics"
     errors = [] if result.success else failure_messages(result) or ["run failed"]
     audits = {
@@ -232,7 +256,7 @@ def run_job(
         time.perf_counter() - started,
         result.run_id,
         errors,
-        None if result.success else failed_day(result),
+        [] if result.success else failed_days(result),
         first.isoformat() in audits,
     ), audits
 
@@ -263,16 +287,20 @@ def ingest_span(
             )
             for d in days
         ]
-    failed = outcome.failed_day
-    if failed is None or failed not in days:
+    failed = [d for d in outcome.failed_days if d in days]
+    if not failed:
         # Not a day-level failure: run each day alone to name the culprit.
         return [o for d in days for o in ingest_span(defs, [d], instance)]
-    index = days.index(failed)
-    return [
-        *ingest_span(defs, days[:index], instance),
-        *ingest_span(defs, [failed], instance),
-        *ingest_span(defs, days[index + 1 :], instance),
-    ]
+    # Each failing day alone, the days between them as spans (which the failed run showed to
+    # be ingestible given what the failing days' own runs write).
+    outcomes: list[RunOutcome] = []
+    start = 0
+    for day in failed:
+        index = days.index(day)
+        outcomes += ingest_span(defs, days[start:index], instance)
+        outcomes += ingest_span(defs, [day], instance)
+        start = index + 1
+    return outcomes + ingest_span(defs, days[start:], instance)
 
 
 def ingest_pending(
@@ -328,6 +356,7 @@ def run_days(
     on_outcome: Callable[[RunOutcome], None] | None = None,
     ledger: Ledger | None = None,
     rerun_downstream: list[date] | None = None,
+    lane=None,
 ) -> list[RunOutcome]:
     """Ingest the days in order, in spans that end at each analytics day; then its analytics.
 
@@ -338,9 +367,23 @@ def run_days(
     day's state advances from the one before it): those within the range as they come, the
     later ones after the range, whatever the ledger says (its key of a later day does not see
     an earlier re-ingest).
+
+    `lane` (see `analytics_lane.py`) is where analytics days are built: in this process as they
+    come (the default), or in a worker process while the next span ingests. Outcomes are
+    reported as they finish, ingest days in order and analytics days in order.
     """
+    from sales_pipeline.analytics_lane import InlineAnalytics
+
+    lane = lane or InlineAnalytics(defs, instance, ledger)
     fail_orphaned_runs(instance)
     outcomes: list[RunOutcome] = []
+
+    def report(done: list[RunOutcome]) -> None:
+        for outcome in done:
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+
     span: list[date] = []
     ordered = sorted(days)
     if rerun_downstream and ordered:
@@ -353,21 +396,14 @@ def run_days(
             continue
         ingested = ingest_pending(defs, span, instance, ledger)
         span = []
-        for outcome in ingested:
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
+        report(ingested)
         if day in analytics_days and ingested[-1].success:
             # A blocked day gets no analytics; later days still run.
-            outcome = run_analytics(defs, day, instance, ledger)
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
+            lane.submit(day)
+        report(lane.ready())
     reingested = [o.day for o in outcomes if o.phase == "ingest" and o.success and not o.skipped]
     if rerun_downstream and reingested:
         for day in sorted(d for d in rerun_downstream if ordered and d > ordered[-1]):
-            outcome = run_analytics(defs, day, instance, ledger, force=True)
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
+            lane.submit(day, force=True)
+    report(lane.drain())
     return outcomes

@@ -19,10 +19,18 @@ TABLES = registry(
 SCHEMAS = {name: table.pandera_schema() for name, table in TABLES.items()}
 ROW_SCHEMAS = {name: table.pandera_schema(keys=False) for name, table in TABLES.items()}
 """The same without the primary-key uniqueness: row checks for records before deduplication."""
+RECORD_RULES = {
+    name: table.pandera_schema(keys=False, dtypes=False) for name, table in TABLES.items()
+}
+"""The row checks alone, which the cleaning runs on every file to quarantine bad rows. Its frames
+are conformed (cast to the declared dtypes) first, and the ingest's `schema_valid` asset check
+validates the dtypes of everything a run wrote with `ROW_SCHEMAS`: checking them again per file
+cost ~40% of the per-file validation (0.6 ms per column) on a demo's small daily files."""
 
 __all__ = [
     "ENTITIES",
     "ENTITY_TABLES",
+    "RECORD_RULES",
     "ROW_SCHEMAS",
     "SCHEMAS",
     "TABLES",

@@ -80,17 +80,18 @@ class Table:
             metadata={"table": self.name},
         )
 
-    def pandera_schema(self, *, keys: bool = True) -> pa.DataFrameSchema:
+    def pandera_schema(self, *, keys: bool = True, dtypes: bool = True) -> pa.DataFrameSchema:
         """Strict, non-coercing schema: frames are conformed first, so a dtype mismatch is a bug.
 
         The declared primary key (or `unique`) must be unique (nulls compare equal, as in the
         upsert); `keys=False` gives the row-level checks only, for validating records before
-        duplicates are resolved.
+        duplicates are resolved. `dtypes=False` leaves out the dtype checks (for the per-file
+        row rules: the ingest's asset check validates every table's dtypes once per run).
         """
         unique = list(self.unique or self.primary_key) if keys else []
         columns = {
             c.name: pa.Column(
-                None if c.type == "list<string>" else c.pandas_dtype,
+                None if c.type == "list<string>" or not dtypes else c.pandas_dtype,
                 checks=list(c.checks),
                 nullable=c.nullable,
                 description=c.description,

@@ -60,15 +60,22 @@ def _outs() -> dict[str, dg.AssetOut]:
 
 
 class RangeDayFailed(dg.Failure):
-    """A day of a multi-day run cannot be ingested; the run yields nothing so the caller can run
-    that day on its own, where a blocked entity is withheld and the failure is recorded."""
+    """Days of a multi-day run cannot be ingested; the run yields nothing so the caller can run
+    each of them on its own, where a blocked entity is withheld and the failure is recorded."""
 
     PREFIX = "landing day "
 
-    def __init__(self, day: date, reason: str) -> None:
+    def __init__(self, failures: list[tuple[date, str]]) -> None:
+        lines = [
+            f"{self.PREFIX}{d.isoformat()} failed inside a multi-day run: {reason}"
+            for d, reason in failures
+        ]
         super().__init__(
-            description=f"{self.PREFIX}{day.isoformat()} failed inside a multi-day run: {reason}",
-            metadata={"failed_day": day.isoformat()},
+            description="\n".join(lines),
+            metadata={
+                "failed_day": failures[0][0].isoformat(),
+                "failed_days": dg.MetadataValue.json([d.isoformat() for d, _ in failures]),
+            },
         )
 
 
@@ -203,7 +210,7 @@ def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.Asse
         try:
             results = ingest_days(config, warehouse, days)
         except DayFailed as exc:
-            raise RangeDayFailed(exc.day, exc.reason) from exc
+            raise RangeDayFailed(exc.failures) from exc
         staged = write_days(warehouse, results)
         yield from _ingest_outputs(context, results, staged)
 

@@ -24,7 +24,7 @@ from assets.ingest import values
 from assets.ingest.currency import lookup_rates, money_date
 from assets.ingest.pii import hash_pii, raw_records_json
 from assets.ingest.presets import DEFAULT_PROBABILITY, map_stage
-from schemas import ROW_SCHEMAS, TABLES, conform
+from schemas import RECORD_RULES, TABLES, conform
 from schemas.ingest import MONEY_COLUMNS, PII_COLUMNS, QUARANTINE, REQUIRED_INPUT, ROW_REASONS
 
 # A record whose cell holds a line break in a single-line column was not split as its file
@@ -396,7 +396,7 @@ def _validate(
     entity: str, frame: pd.DataFrame, raw_null: dict[str, pd.Series], problems: _Problems
 ) -> None:
     """pandera, lazily: map failure cases back to row positions through the check names."""
-    schema = ROW_SCHEMAS[entity]
+    schema = RECORD_RULES[entity]
     try:
         schema.validate(frame, lazy=True)
         return

@@ -24,11 +24,17 @@ PROGRESS = logging.getLogger("sales_pipeline.progress")
 
 
 class DayFailed(Exception):
-    """A day of a multi-day run cannot be ingested (blocked, or no landing folder)."""
+    """Days of a multi-day run that cannot be ingested (blocked, or no landing folder), in
+    order, each with its reason; `day` is the first."""
 
-    def __init__(self, day: date, reason: str) -> None:
-        super().__init__(f"{day.isoformat()}: {reason}")
-        self.day, self.reason = day, reason
+    def __init__(self, failures: list[tuple[date, str]]) -> None:
+        super().__init__("; ".join(f"{d.isoformat()}: {reason}" for d, reason in failures))
+        self.failures = failures
+        self.day, self.reason = failures[0]
+
+    @property
+    def days(self) -> list[date]:
+        return [d for d, _ in self.failures]
 
 
 def prior_entities(config: Settings) -> list[str]:
@@ -71,31 +77,39 @@ def load_prior_profiles(warehouse: Warehouse, day: date) -> pd.DataFrame:
 def ingest_days(config: Settings, warehouse: Warehouse, days: list[date]) -> list[DayResult]:
     """Ingest consecutive days in order. Earlier days of the run are not in the warehouse yet,
     so the records cleaning needs from them (and their column profiles) are carried in memory.
-    In a run of several days a blocked day raises `DayFailed`: the caller runs it on its own,
-    where the block is recorded."""
+
+    In a run of several days a blocked day (or one without a landing folder) cannot be part of
+    the run: the caller runs it on its own, where the block is recorded. The run still goes on
+    to the end, carrying what that day's own run will write (its other entities, its column
+    profiles; nothing for a missing folder), so one `DayFailed` names every such day and the
+    caller splits the span once instead of rerunning each remainder until its next failure."""
     profiles = load_prior_profiles(warehouse, days[0])
     if len(days) == 1:
         result = ingest_day(days[0], config, load_prior_state(config, warehouse, days[0]))
         PROGRESS.info("ingested %s", days[0].isoformat(), extra={"day": days[0].isoformat()})
         return [check_day(result, profiles, config.drift_block)]
     records = load_prior_records(config, warehouse, days[0])
-    results = []
+    results, failures = [], []
     for day in days:
         try:
             result = check_day(
                 ingest_day(day, config, prior_state(records)), profiles, config.drift_block
             )
         except LandingFolderMissing as exc:
-            raise DayFailed(day, str(exc)) from exc
+            failures.append((day, str(exc)))
+            continue
         profiles = append_history(profiles, result)
         if result.blocked:
-            raise DayFailed(day, "; ".join(r for rs in result.blocked.values() for r in rs))
-        results.append(result)
-        PROGRESS.info("ingested %s", day.isoformat(), extra={"day": day.isoformat()})
+            failures.append((day, "; ".join(r for rs in result.blocked.values() for r in rs)))
+        else:
+            results.append(result)
+            PROGRESS.info("ingested %s", day.isoformat(), extra={"day": day.isoformat()})
         for entity in records:
-            if entity in result.clean:
+            if entity in result.clean and entity not in result.blocked:
                 new = result.clean[entity].assign(**{LANDING_DAY: pd.Timestamp(day)})
                 records[entity] = pd.concat([records[entity], new], ignore_index=True)
+    if failures:
+        raise DayFailed(failures)
     return results
 
 

@@ -9,12 +9,13 @@ import sys
 from datetime import date
 
 import dagster as dg
+import pandas as pd
 from click.testing import CliRunner
 
 from sales_pipeline.cli import main
 from sales_pipeline.core.resources import PipelineSettings
 from sales_pipeline.definitions import build_defs
-from sales_pipeline.runner import PID_TAG, fail_orphaned_runs, run_days, run_job
+from sales_pipeline.runner import PID_TAG, fail_orphaned_runs, ingest_span, run_days, run_job
 from tests.integration.landing_fixture import write_landing
 
 
@@ -93,7 +94,36 @@ def test_range_failure_is_split_by_the_failed_day_metadata(tmp_path, monkeypatch
     with dg.DagsterInstance.get() as instance:
         outcome, _ = run_job(defs, "ingest_job", date(2024, 1, 1), instance, last=date(2024, 1, 2))
     assert not outcome.success
-    assert outcome.failed_day == date(2024, 1, 2)
+    assert outcome.failed_days == [date(2024, 1, 2)]
+
+
+def test_a_span_with_several_blocked_days_is_split_once_around_all_of_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALES_PIPELINE_MAX_QUARANTINE", "0.5")
+    landing, wh = write_landing(tmp_path / "landing"), tmp_path / "warehouse"
+    shutil.copytree(landing / "2024-01-02", landing / "2024-01-03")
+    shutil.copytree(landing / "2024-01-02", landing / "2024-01-04")
+    for day in ("2024-01-02", "2024-01-04"):
+        (landing / day / "orders.csv").write_bytes(b"")
+    defs = build_defs(
+        settings=PipelineSettings(landing=str(landing), warehouse=str(wh), start_date="2024-01-01")
+    )
+    days = [date(2024, 1, d) for d in (1, 2, 3, 4)]
+    with dg.DagsterInstance.get() as instance:
+        first, _ = run_job(defs, "ingest_job", days[0], instance, last=days[-1])
+        assert first.failed_days == [days[1], days[3]]
+        outcomes = ingest_span(defs, days, instance)
+        runs = instance.get_runs()
+    assert [(o.day, o.success) for o in outcomes] == [
+        (days[0], True),
+        (days[1], False),
+        (days[2], True),
+        (days[3], False),
+    ]
+    # The probe, then one failing span and a run per piece: no run of a remainder that fails.
+    assert len(runs) == 1 + 1 + 4
+    # Day 3 as its own span ingested what day 2's run left (its orders withheld).
+    audit = pd.read_parquet(wh / "ingest_audit" / "date=2024-01-03")
+    assert set(audit["status"]) == {"ok"}
 
 
 def test_summary_never_shows_a_failed_day_with_an_earlier_runs_numbers(tmp_path):
