@@ -62,15 +62,28 @@ def _finite(forecast: Forecast) -> Forecast:
     return forecast
 
 
-def fit_sarimax(y: np.ndarray, order: tuple, seasonal: tuple, start_params=None):
-    """Fit SARIMAX; raise FitFailed on any failure, non-convergence or non-finite likelihood."""
+def fit_sarimax(
+    y: np.ndarray, order: tuple, seasonal: tuple, start_params=None, *, differenced=False
+):
+    """Fit SARIMAX; raise FitFailed on any failure, non-convergence or non-finite likelihood.
+
+    `differenced`: the likelihood of the differenced series (statsmodels' simple_differencing,
+    conditional on the first d + D*s values), whose state space lacks the 8 differencing states:
+    about 1.8x faster, with the same parameters. Only for comparing candidates of one
+    differencing by AIC, never for a forecast (it would forecast the differences)."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # concentrate_scale: sigma^2 is profiled out, one parameter less (about a third faster).
-            model = SARIMAX(y, order=order, seasonal_order=seasonal, concentrate_scale=True)
+            model = SARIMAX(
+                y,
+                order=order,
+                seasonal_order=seasonal,
+                concentrate_scale=True,
+                simple_differencing=differenced,
+            )
             result = model.fit(start_params=start_params, disp=False, maxiter=MAXITER)
     except (np.linalg.LinAlgError, ValueError, IndexError, OverflowError) as exc:
         raise FitFailed(f"{type(exc).__name__}: {exc}") from exc
@@ -83,11 +96,13 @@ def fit_sarimax(y: np.ndarray, order: tuple, seasonal: tuple, start_params=None)
 
 def select_order(y: np.ndarray) -> tuple[str | None, np.ndarray | None]:
     """The ORDER_GRID order with the lowest AIC on y (failed fits skipped) and its fitted
-    parameters; (None, None) if none fits."""
+    parameters; (None, None) if none fits. Every candidate has the same differencing, so the
+    AICs compare on the differenced series (see `fit_sarimax`); the parameters are the start
+    values of the chosen order's refits on the undifferenced model."""
     best = None
     for order, seasonal in ORDER_GRID:
         try:
-            result = fit_sarimax(y, order, seasonal)
+            result = fit_sarimax(y, order, seasonal, differenced=True)
         except FitFailed:
             continue
         if np.isfinite(result.aic) and (best is None or result.aic < best[0] - 1e-9):

@@ -147,3 +147,28 @@ def test_rerun_downstream_rebuilds_the_later_analytics_days_after_a_re_sent_day(
     assert _run(landing, wh, *args).exit_code == 0
     with dg.DagsterInstance.get() as instance:
         assert len(instance.get_runs()) == runs
+
+
+def test_analytics_days_build_in_a_worker_process_and_are_recorded(zone):
+    import os
+
+    from sales_pipeline.runner import PID_TAG
+
+    landing, wh = zone
+    args = ("--from", "2024-01-01", "--to", "2024-01-02", "--analytics", "all")
+    result = _run(landing, wh, *args, env={"SALES_PIPELINE_ANALYTICS_WORKER": "1"})
+    assert result.exit_code == 0, result.output
+    assert warehouse.list_partitions(wh, "kpi_summary") == ["2024-01-01", "2024-01-02"]
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        analytics = [r for r in runs if r.job_name == "analytics_job"]
+        ingest = [r for r in runs if r.job_name == "ingest_job"]
+    assert len(analytics) == 2 and all(r.is_success for r in runs)
+    # Both analytics runs came from one other process; the ingest ran here.
+    assert {r.tags[PID_TAG] for r in ingest} == {str(os.getpid())}
+    assert len({r.tags[PID_TAG] for r in analytics} - {str(os.getpid())}) == 1
+    # The worker recorded them in the ledger under the caller's keys: a rerun skips everything.
+    again = _run(landing, wh, *args, env={"SALES_PIPELINE_ANALYTICS_WORKER": "1"})
+    assert again.exit_code == 0, again.output
+    with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_runs()) == len(runs)
