@@ -302,12 +302,18 @@ def compact_history(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_profiles(
-    today: pd.DataFrame, history: pd.DataFrame, block: Collection[str] = ()
+    today: pd.DataFrame,
+    history: pd.DataFrame,
+    block: Collection[str] = (),
+    *,
+    compacted: bool = False,
 ) -> pd.DataFrame:
     """`schema_drift` rows of today's profiles against `history` (earlier days' profiles with a
-    `_landing_day` column); `blocking` is set for the kinds in `block`."""
+    `_landing_day` column); `blocking` is set for the kinds in `block`. `compacted`: `history`
+    is already `compact_history`'s output (compacting is idempotent; a multi-day ingest keeps it
+    compacted day by day, so it is not compacted twice a day)."""
     rows: list[dict] = []
-    good = compact_history(history)
+    good = history if compacted else compact_history(history)
     for _, file_profile in today.groupby("source_file", sort=True):
         file_profile = file_profile.sort_values("position")
         source = file_profile["source"].iloc[0]

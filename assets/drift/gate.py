@@ -25,13 +25,20 @@ def _with_status(profiles: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def check_day(result: DayResult, history: pd.DataFrame, block: Collection[str] = ()) -> DayResult:
+def check_day(
+    result: DayResult,
+    history: pd.DataFrame,
+    block: Collection[str] = (),
+    *,
+    compacted: bool = False,
+) -> DayResult:
     """Fill `result.drift` and apply blocking drift to `result` (in place; also returned).
 
-    `history` holds the profiles of earlier landing days with a `_landing_day` column.
+    `history` holds the profiles of earlier landing days with a `_landing_day` column
+    (`compacted`: as `compact_history` returns them).
     """
     profiles = _with_status(result.profiles, result.audit)
-    drift = compare_profiles(profiles, history, block)
+    drift = compare_profiles(profiles, history, block, compacted=compacted)
     for entity, files in blocking_reasons(drift).items():
         for source_file, reasons in files.items():
             message = f"{source_file}: schema drift: " + "; ".join(reasons)

@@ -87,13 +87,16 @@ def ingest_days(config: Settings, warehouse: Warehouse, days: list[date]) -> lis
     if len(days) == 1:
         result = ingest_day(days[0], config, load_prior_state(config, warehouse, days[0]))
         PROGRESS.info("ingested %s", days[0].isoformat(), extra={"day": days[0].isoformat()})
-        return [check_day(result, profiles, config.drift_block)]
+        return [check_day(result, profiles, config.drift_block, compacted=True)]
     records = load_prior_records(config, warehouse, days[0])
     results, failures = [], []
     for day in days:
         try:
             result = check_day(
-                ingest_day(day, config, prior_state(records)), profiles, config.drift_block
+                ingest_day(day, config, prior_state(records)),
+                profiles,
+                config.drift_block,
+                compacted=True,
             )
         except LandingFolderMissing as exc:
             failures.append((day, str(exc)))
