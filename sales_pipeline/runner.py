@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -29,6 +30,9 @@ from sales_pipeline.jobs import (
     PARTITION_CONCURRENCY_TAG,
 )
 from sales_pipeline.resume import Ledger
+
+if TYPE_CHECKING:
+    from sales_pipeline.analytics_lane import BackgroundAnalytics, InlineAnalytics
 
 # The instance every entry point shares (CLI, `sales-pipeline ui`, `dagster dev`, the daemon).
 # The run queue allows one run per partition at a time (runs carry PARTITION_CONCURRENCY_TAG,
@@ -89,9 +93,8 @@ class RunOutcome:
     seconds: float
     run_id: str | None = None
     errors: list[str] = field(default_factory=list)
-    failed_days: list[date] = field(
-        default_factory=list
-    )  # what a multi-day ingest run could not ingest
+    # The days a multi-day ingest run could not ingest (each then runs alone).
+    failed_days: list[date] = field(default_factory=list)
     wrote_audit: bool = False  # this run (not an earlier one) wrote the day's ingest_audit
     skipped: bool = False  # materialised by an earlier run from the same inputs (resume)
 
@@ -356,7 +359,7 @@ def run_days(
     on_outcome: Callable[[RunOutcome], None] | None = None,
     ledger: Ledger | None = None,
     rerun_downstream: list[date] | None = None,
-    lane=None,
+    lane: InlineAnalytics | BackgroundAnalytics | None = None,
 ) -> list[RunOutcome]:
     """Ingest the days in order, in spans that end at each analytics day; then its analytics.
 

@@ -32,10 +32,6 @@ class DayFailed(Exception):
         self.failures = failures
         self.day, self.reason = failures[0]
 
-    @property
-    def days(self) -> list[date]:
-        return [d for d, _ in self.failures]
-
 
 def prior_entities(config: Settings) -> list[str]:
     """What cleaning needs from earlier days: fx rates, reps, and entities loaded as snapshots."""
