@@ -92,8 +92,9 @@ def _run_in_worker(day: date, ingest_key: str | None, force: bool) -> RunOutcome
 class BackgroundAnalytics:
     """Analytics days in one worker process, in submission order.
 
-    The worker loads the definitions and the instance once (from the same settings overrides
-    and DAGSTER_HOME), and starts while the caller's first span ingests.
+    The worker starts with the first submitted day and loads the definitions and the instance
+    once (from the same settings overrides and DAGSTER_HOME); its few seconds of imports overlap
+    the caller's next span.
     """
 
     def __init__(self, overrides: dict, ledger: Ledger | None, *, force: bool = False) -> None:
