@@ -66,18 +66,15 @@ _WORKER: dict = {}
 
 
 def _start_worker(overrides: dict, ledger_wanted: bool, force: bool) -> None:
-    from sales_pipeline.core.config import load_settings
     from sales_pipeline.core.resources import PipelineSettings
     from sales_pipeline.definitions import build_defs
 
     # The caller has shown Dagster's warnings about the definitions once already.
     warnings.simplefilter("ignore", dg.BetaWarning)
-    config = load_settings(overrides)
-    _WORKER["defs"] = build_defs(
-        settings=PipelineSettings(**{k: v for k, v in overrides.items() if v is not None})
-    )
+    settings = PipelineSettings.from_overrides(overrides)
+    _WORKER["defs"] = build_defs(settings=settings)
     _WORKER["instance"] = dg.DagsterInstance.get()
-    _WORKER["ledger"] = Ledger(config, force=force) if ledger_wanted else None
+    _WORKER["ledger"] = Ledger(settings.resolve(), force=force) if ledger_wanted else None
 
 
 def _run_in_worker(day: date, ingest_key: str | None, force: bool) -> RunOutcome:

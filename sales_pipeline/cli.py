@@ -168,9 +168,7 @@ def execute(
     chosen = analytics_days(analytics, days)
 
     ensure_dagster_home(config)
-    defs = build_defs(
-        settings=PipelineSettings(**{k: v for k, v in overrides.items() if v is not None})
-    )
+    defs = build_defs(settings=PipelineSettings.from_overrides(overrides))
     last_complete = date.today() - timedelta(days=1)
     if day_to > last_complete:
         raise click.UsageError(

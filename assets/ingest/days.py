@@ -25,12 +25,11 @@ PROGRESS = logging.getLogger("sales_pipeline.progress")
 
 class DayFailed(Exception):
     """Days of a multi-day run that cannot be ingested (blocked, or no landing folder), in
-    order, each with its reason; `day` is the first."""
+    order, each with its reason."""
 
     def __init__(self, failures: list[tuple[date, str]]) -> None:
         super().__init__("; ".join(f"{d.isoformat()}: {reason}" for d, reason in failures))
         self.failures = failures
-        self.day, self.reason = failures[0]
 
 
 def prior_entities(config: Settings) -> list[str]:

@@ -8,6 +8,7 @@ earlier days, charts, memos) read through the same instance, so a root cannot di
 reads and writes.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +38,11 @@ class PipelineSettings(dg.ConfigurableResource):
     settings_file: str | None = None
 
     _resolved: Settings | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, object]) -> "PipelineSettings":
+        """The CLI's overrides as settings (a None value is a flag not given)."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None})
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Once per run: assets then share one validated Settings instead of re-reading the
