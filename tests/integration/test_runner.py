@@ -15,7 +15,14 @@ from click.testing import CliRunner
 from sales_pipeline.cli import main
 from sales_pipeline.core.resources import PipelineSettings
 from sales_pipeline.definitions import build_defs
-from sales_pipeline.runner import PID_TAG, fail_orphaned_runs, ingest_span, run_days, run_job
+from sales_pipeline.runner import (
+    PID_TAG,
+    PLANNED_SUBSET_ENV,
+    fail_orphaned_runs,
+    ingest_span,
+    run_days,
+    run_job,
+)
 from tests.integration.landing_fixture import write_landing
 
 
@@ -93,8 +100,16 @@ def test_range_failure_is_split_by_the_failed_day_metadata(tmp_path, monkeypatch
     )
     with dg.DagsterInstance.get() as instance:
         outcome, _ = run_job(defs, "ingest_job", date(2024, 1, 1), instance, last=date(2024, 1, 2))
+        planned = instance.get_records_for_run(
+            outcome.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
     assert not outcome.success
     assert outcome.failed_days == [date(2024, 1, 2)]
+    # The range run planned each asset once (not once per asset and day); the switch that does
+    # it is set only around that run.
+    assets = {r.event_log_entry.dagster_event.asset_key for r in planned}
+    assert len(assets) > 1 and len(planned) == len(assets)
+    assert PLANNED_SUBSET_ENV not in os.environ
 
 
 def test_a_span_with_several_blocked_days_is_split_once_around_all_of_them(tmp_path, monkeypatch):
