@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets.ingest import pii, presets, values
+from assets.ingest.parallel import map_columns
 from assets.ingest.readers import RawFile
 from sales_pipeline.core.config import Settings
 from schemas import TABLES, conform
@@ -105,7 +106,7 @@ def infer_type(present: pd.Series, canonical_type: str | None, excel: bool) -> s
     (see `_infer_type`)."""
     if present.empty:
         return "empty"
-    sample = pc.utf8_trim_whitespace(_arrow(present.head(SAMPLE)))
+    sample = values.trim_whitespace(_arrow(present.head(SAMPLE)))
     return _infer_type(sample, canonical_type, excel)
 
 
@@ -146,7 +147,7 @@ def _column_profile(
 ) -> dict:
     """One column's profile, in Arrow: a pandas Series per step cost more than the step on a
     daily file's few dozen rows (the profile was a third of a demo's ingest)."""
-    trimmed = pc.utf8_trim_whitespace(_arrow(raw_values))
+    trimmed = values.trim_whitespace(_arrow(raw_values))
     null = values._null_mask_arrow(trimmed, True)
     present = trimmed.filter(pa.array(~null)) if null.any() else trimmed
     kind = _infer_type(present[:SAMPLE], canonical_type, excel)
@@ -214,21 +215,26 @@ def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
     excel = raw.name.casefold().endswith(".xlsx")
     key = _sketch_key(settings.pii_key)
     masked = pii.pii_headers(entity, list(raw.header), source_columns)
-    rows = []
-    for position, (label, header) in enumerate(zip(labels, raw.header, strict=False), start=1):
+    columns = list(zip(labels, raw.header, strict=False))
+
+    def profile(column: tuple[str, str]) -> dict:
+        label, header = column
         canonical = feeds.get(header)
-        personal = header in masked
-        column = raw.frame[label]
+        values_in = raw.frame[label]
         if vendor_format == "hubspot" and canonical in HUBSPOT_MULTI_ID_COLUMNS:
             # 'id1;id2' association lists: ingest reads the first ID, so that is what is profiled.
-            column = column.str.split(";").str[0]
-        stats = _column_profile(
-            column,
+            values_in = values_in.str.split(";").str[0]
+        return _column_profile(
+            values_in,
             types.get(canonical) if canonical else None,
             excel,
-            None if personal else key,
+            None if header in masked else key,
             is_id=bool(canonical) and canonical.endswith("_id"),
         )
+
+    rows = []
+    profiles = map_columns(profile, columns, len(raw.frame))
+    for position, ((_, header), stats) in enumerate(zip(columns, profiles, strict=True), start=1):
         # A header that looks like a value (an e-mail: a headerless file's first record) is masked.
         (shown,) = pii.safe_names([str(header)])
         rows.append(
@@ -236,7 +242,7 @@ def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
                 "position": position,
                 "header": shown,
                 "header_key": presets.normalise_header(shown),
-                "canonical_column": canonical,
+                "canonical_column": feeds.get(header),
                 **stats,
             }
         )

@@ -7,10 +7,8 @@ rows through the check names, which are the contract's reason codes (`schemas/in
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,6 +20,7 @@ import pyarrow.compute as pc
 
 from assets.ingest import values
 from assets.ingest.currency import lookup_rates, money_date
+from assets.ingest.parallel import map_columns
 from assets.ingest.pii import hash_pii, raw_records_json
 from assets.ingest.presets import DEFAULT_PROBABILITY, map_stage
 from schemas import RECORD_RULES, TABLES, conform
@@ -208,63 +207,70 @@ def _parse_columns(
 
     A cell is null in the input exactly when its parse is NA without being invalid, so the null
     masks come from the parses (trimming and matching null tokens again would double the cost).
+    Each column's parse is pure and runs side by side with the others' for a large file; the
+    problems are then recorded in column order, as a sequential parse records them.
     """
     typed: dict[str, pd.Series] = {}
     raw_null: dict[str, pd.Series] = {}
     columns = [(name, kind) for name, kind in _input_columns(entity) if name in frame.columns]
-    parsed = _parse_typed_columns(
-        [(name, kind) for name, kind in columns if kind not in _TEXT_KINDS], frame, ctx
+    typed_columns = [(name, kind) for name, kind in columns if kind not in _TEXT_KINDS]
+    parses = map_columns(
+        lambda c: _parse_column(c[0], c[1], frame[c[0]], ctx), typed_columns, len(frame)
     )
+    parsed = dict(zip(typed_columns, parses, strict=True))
     for name, kind in _input_columns(entity):
         if name not in frame.columns:
             raw_null[name] = pd.Series(True, index=frame.index)
             continue
-        raw = frame[name]
-        _check_shape(name, kind, raw, problems)
+        column = parsed.pop((name, kind), None) or _parse_column(name, kind, frame[name], ctx)
+        for reason, mask in column.problems:
+            problems.add(reason, name, mask)
         if kind == "pii":
-            typed[f"{name}_hash"] = hash_pii(raw, ctx.pii_key, column=name)
+            typed[f"{name}_hash"] = hash_pii(frame[name], ctx.pii_key, column=name)
             continue
-        if kind in _TEXT_KINDS:
-            text = values.parse_text(raw, na_is_null=name != "country")
-            raw_null[name] = text.isna()
-            typed[name] = _text_value(kind, name, text, ctx, problems)
-            continue
-        result = parsed[name]
-        problems.add(_INVALID_REASON[kind], name, result.invalid)
-        raw_null[name] = result.values.isna() & ~result.invalid
-        typed[name] = result.values
+        raw_null[name] = column.null
+        typed[name] = column.value
     return typed, raw_null
 
 
 _TEXT_KINDS = ("pii", "stage", "enum", "currency", "string")
-# Arrow's compute kernels release the GIL, so a large file's typed columns parse side by side on
-# the machine's cores; small files are not worth a thread pool.
-_PARALLEL_MIN_ROWS = 50_000
-_PARSE_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
-def _parse_typed_columns(
-    columns: list[tuple[str, str]], frame: pd.DataFrame, ctx: CleanContext
-) -> dict[str, values.Parsed]:
-    """Parse the typed (non-text) columns; each parse is pure, so the order does not matter."""
-    if len(frame) < _PARALLEL_MIN_ROWS or _PARSE_THREADS == 1 or len(columns) < 2:
-        return {name: _parse_typed(kind, name, frame[name], ctx) for name, kind in columns}
-    with ThreadPoolExecutor(max_workers=_PARSE_THREADS) as pool:
-        futures = {
-            name: pool.submit(_parse_typed, kind, name, frame[name], ctx) for name, kind in columns
-        }
-        return {name: future.result() for name, future in futures.items()}
+@dataclass(frozen=True)
+class _ColumnParse:
+    problems: list[tuple[str, pd.Series | np.ndarray]]
+    """(reason, mask) in the order a sequential parse records them."""
+    value: pd.Series | None = None
+    null: pd.Series | None = None
+    """Raw-is-null: the cell was absent or a null token (not invalid)."""
 
 
-def _check_shape(name: str, kind: str, raw: pd.Series, problems: _Problems) -> None:
+def _parse_column(name: str, kind: str, raw: pd.Series, ctx: CleanContext) -> _ColumnParse:
+    """One column's shape problems and typed value (PII is hashed by the caller, in order)."""
+    found = _shape_problems(name, kind, raw)
+    if kind == "pii":
+        return _ColumnParse(found)
+    if kind in _TEXT_KINDS:
+        text = values.parse_text(raw, na_is_null=name != "country")
+        value, problem = _text_value(kind, text, ctx)
+        return _ColumnParse([*found, *([problem] if problem else [])], value, text.isna())
+    result = _parse_typed(kind, name, raw, ctx)
+    found.append((_INVALID_REASON[kind], result.invalid))
+    return _ColumnParse(found, result.values, result.values.isna() & ~result.invalid)
+
+
+def _shape_problems(
+    name: str, kind: str, raw: pd.Series
+) -> list[tuple[str, pd.Series | np.ndarray]]:
     """Values, not only types: no control characters (NUL included), no line break outside a
-    free-text column, IDs of bounded length."""
+    free-text column, IDs of bounded length. Masks only (a column's byte sizes are 8 bytes a
+    cell, too many to keep for every column of a large file)."""
     breaks, control, sizes = values.cell_shape(raw)
-    if name not in MULTILINE_COLUMNS:
-        problems.add("malformed_line", name, breaks)
-    problems.add("mangled_id" if kind == "id" else "invalid_value", name, control)
+    found = [] if name in MULTILINE_COLUMNS else [("malformed_line", breaks)]
+    found.append(("mangled_id" if kind == "id" else "invalid_value", control))
     if kind == "id":
-        problems.add("mangled_id", name, sizes > MAX_ID_BYTES)
+        found.append(("mangled_id", sizes > MAX_ID_BYTES))
+    return found
 
 
 _INVALID_REASON = {
@@ -296,22 +302,20 @@ def _parse_typed(kind: str, name: str, raw: pd.Series, ctx: CleanContext) -> val
 
 
 def _text_value(
-    kind: str, name: str, text: pd.Series, ctx: CleanContext, problems: _Problems
-) -> pd.Series:
+    kind: str, text: pd.Series, ctx: CleanContext
+) -> tuple[pd.Series, tuple[str, pd.Series] | None]:
+    """(value, (reason, mask) of the values it rejects, if any) of a trimmed text column."""
     if kind == "stage":
         mapped = map_stage(text, ctx.stage_aliases)
-        problems.add("unknown_stage", name, text.notna() & mapped.isna())
-        return mapped
+        return mapped, ("unknown_stage", text.notna() & mapped.isna())
     if kind == "enum":
-        return text.str.strip().str.lower().str.replace(r"\s+", "_", regex=True)
+        return text.str.strip().str.lower().str.replace(r"\s+", "_", regex=True), None
     if kind == "currency":
         code = text.str.upper()
         # A file has a handful of distinct codes: check those, not every cell.
         bad = [c for c in code.dropna().unique() if not re.fullmatch(CURRENCY_CODE, c)]
-        if bad:
-            problems.add("invalid_value", name, code.isin(bad))
-        return code
-    return text
+        return code, ("invalid_value", code.isin(bad)) if bad else None
+    return text, None
 
 
 def _apply_defaults(
@@ -556,10 +560,13 @@ def repeated_values(keys: pyarrow.Array, bucket_min: int = BUCKET_MIN_KEYS) -> n
     bucket = buckets.indices.to_numpy(zero_copy_only=False)
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(len(buckets.dictionary) + 1))
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        rows = order[start:end]
-        subset = keys if len(rows) == len(keys) else pc.take(keys, pyarrow.array(rows))
-        out[rows] = _repeated_in(subset)
+    groups = [order[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    def repeated_in_bucket(rows: np.ndarray) -> np.ndarray:
+        return _repeated_in(keys if len(rows) == len(keys) else pc.take(keys, pyarrow.array(rows)))
+
+    for rows, flags in zip(groups, map_columns(repeated_in_bucket, groups, len(keys)), strict=True):
+        out[rows] = flags
     return out
 
 

@@ -82,7 +82,34 @@ def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _trimmed(raw: pd.Series) -> pa.Array:
-    return pc.utf8_trim_whitespace(_arrow(raw))
+    return trim_whitespace(_arrow(raw))
+
+
+def trim_whitespace(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """`pc.utf8_trim_whitespace`, without its copy of the column when no cell can need it."""
+    single = arr.chunk(0) if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1 else arr
+    if isinstance(single, pa.Array) and not _may_need_trim(single):
+        return arr
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _may_need_trim(arr: pa.Array) -> bool:
+    """Whether a cell may start or end with whitespace: a byte <= 0x20 in ASCII, or a multi-byte
+    character (lead byte >= 0xC2, last byte a continuation >= 0x80). Reads two bytes a cell
+    instead of rewriting every byte of the column."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return True
+    _, offsets, data = arr.buffers()
+    if len(arr) == 0 or offsets is None or data is None:
+        return False  # no cell, or every cell empty or null
+    offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(offsets, dtype=offset_type)[arr.offset :][: len(arr) + 1]
+    sized = offsets[1:] > offsets[:-1]
+    if not sized.any():
+        return False
+    data = np.frombuffer(data, dtype=np.uint8)
+    first, last = data[offsets[:-1][sized]], data[offsets[1:][sized] - 1]
+    return bool(((first <= 0x20) | (first >= 0x7F) | (last <= 0x20) | (last >= 0x7F)).any())
 
 
 def _null_mask_arrow(trimmed: pa.Array, na_is_null: bool) -> np.ndarray:
@@ -508,7 +535,7 @@ def _parse_stamps(raw: pd.Series, day_first: bool | None, excel_serial: bool) ->
     remaining = np.flatnonzero(~null)
     if remaining.size == 0:
         return stamps
-    text = trimmed.take(pa.array(remaining))
+    text = trimmed if remaining.size == n else trimmed.take(pa.array(remaining))
     # Literal probes are far cheaper than regexes: skip layouts the column cannot hold.
     has_slash = pc.any(pc.match_substring(text, "/")).as_py()
     if has_slash and day_first is None:

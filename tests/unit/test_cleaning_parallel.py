@@ -1,7 +1,8 @@
-"""Large files parse their typed columns on a thread pool: the result must not depend on it.
+"""Large files parse and profile their columns (and count duplicates per key bucket) on a
+thread pool: the result must not depend on it.
 
-The pool only starts above a row threshold, so this test lowers the threshold and compares the
-threaded clean with the sequential one on dirty data (every kind of bad value, duplicates,
+The pool only starts above a row threshold, so these tests lower the threshold and compare the
+threaded work with the sequential one on dirty data (every kind of bad value, duplicates,
 versions), row for row and reason for reason.
 """
 
@@ -11,10 +12,14 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from assets.ingest import cleaning
-from assets.ingest.cleaning import CleanContext, clean_frame
+from assets.drift.profile import profile_file
+from assets.ingest import parallel
+from assets.ingest.cleaning import CleanContext, clean_frame, repeated_values
+from sales_pipeline.core.config import load_settings
+from tests.unit.test_drift import raw_file
 
 DAY = date(2024, 3, 4)
 
@@ -63,13 +68,43 @@ def test_threaded_parse_equals_sequential(monkeypatch: pytest.MonkeyPatch, seed:
     def run():
         return clean_frame("opportunities", frame, rows, source_file="d/o.csv", ctx=ctx)
 
-    monkeypatch.setattr(cleaning, "_PARALLEL_MIN_ROWS", 10**9)
+    _sequential(monkeypatch)
     sequential = run()
-    monkeypatch.setattr(cleaning, "_PARALLEL_MIN_ROWS", 1)
-    monkeypatch.setattr(cleaning, "_PARSE_THREADS", 3)
+    _threaded(monkeypatch)
     threaded = run()
 
     assert len(sequential.quarantine) > 0 and sequential.rows_duplicate > 0  # the data is dirty
     pd.testing.assert_frame_equal(threaded.clean, sequential.clean)
     pd.testing.assert_frame_equal(threaded.quarantine, sequential.quarantine)
     assert threaded.rows_duplicate == sequential.rows_duplicate
+
+
+def _sequential(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ROWS", 10**9)
+
+
+def _threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "THREADS", 3)
+
+
+def test_threaded_profile_equals_sequential(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _dirty_opportunities(1_000)
+    raw = raw_file("2024-03-04/opportunities.csv", {c: frame[c].tolist() for c in frame})
+    settings = load_settings(environ={})
+    _sequential(monkeypatch)
+    sequential = profile_file("opportunities", raw, settings)
+    _threaded(monkeypatch)
+    threaded = profile_file("opportunities", raw, settings)
+    assert len(sequential) == frame.shape[1]
+    pd.testing.assert_frame_equal(threaded, sequential)
+
+
+def test_threaded_key_buckets_equal_sequential(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = pa.array(_dirty_opportunities(3_000, seed=2)["opportunity_id"], pa.large_string())
+    _sequential(monkeypatch)
+    sequential = repeated_values(keys, bucket_min=0)
+    _threaded(monkeypatch)
+    threaded = repeated_values(keys, bucket_min=0)
+    assert 0 < sequential.sum() < len(keys)
+    assert np.array_equal(threaded, sequential)

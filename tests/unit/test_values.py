@@ -389,3 +389,25 @@ def test_parse_text_and_day_first_total(texts: list[str | None]) -> None:
     raw = pd.Series(texts, dtype="str")
     assert len(parse_text(raw)) == len(raw)
     assert detect_day_first(raw) in (True, False, None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=40),
+    st.integers(0, 5),
+    st.booleans(),
+)
+def test_trim_whitespace_equals_arrows_trim(
+    cells: list[str | None], skip: int, large: bool
+) -> None:
+    """The shortcut (no copy when no cell can need trimming) trims exactly as Arrow does, on
+    any text (every Unicode space, control characters) and on sliced arrays."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from assets.ingest.values import trim_whitespace
+
+    arr = pa.array(cells, pa.large_string() if large else pa.string())[skip:]
+    assert trim_whitespace(arr).equals(pc.utf8_trim_whitespace(arr))
+    chunked = pa.chunked_array([arr])
+    assert trim_whitespace(chunked).equals(pc.utf8_trim_whitespace(chunked))
