@@ -66,9 +66,11 @@ def value_sketch(distinct: pa.Array, key: str) -> list[str]:
     """The SKETCH_K smallest keyed 64-bit hashes of the distinct values (hex)."""
     if len(distinct) == 0:
         return []
-    # The hash pandas gives a str Series (hash_pandas_object), without building the Series.
+    # The hash pandas gives a str Series (hash_pandas_object), without building the Series;
+    # not categorised first (distinct values have nothing to share, and factorising them was
+    # 90% of the call).
     texts = distinct.to_numpy(zero_copy_only=False).astype(object)
-    hashed = pd.util.hash_array(texts, hash_key=key)
+    hashed = pd.util.hash_array(texts, hash_key=key, categorize=False)
     return [f"{int(h):016x}" for h in np.sort(hashed)[:SKETCH_K]]
 
 
@@ -124,18 +126,42 @@ def _infer_type(text: pa.Array, canonical_type: str | None, excel: bool) -> str:
         return "datetime" if is_time_column or canonical_type is None else "number"
     series = None
     if _share(text, _NUMERIC_START) >= MIN_SHARE:
-        series = pd.Series(text.to_pandas(), dtype="str")
-        if 1.0 - float(values.parse_number(series).invalid.mean()) >= MIN_SHARE:
+        # Plain decimals and clean ISO dates are most columns: one regex (and one cast) knows
+        # them, where the full parsers cost a few ms a column. The parsers agree: every plain
+        # decimal is a number, no ISO date is one, and a column the cast reads is all dates.
+        plain = _share(text, _PLAIN_DECIMAL) == 1.0
+        iso = not plain and _all_iso(text)
+        if not (plain or iso):
+            series = pd.Series(text.to_pandas(), dtype="str")
+        if plain or (
+            not iso and 1.0 - float(values.parse_number(series).invalid.mean()) >= MIN_SHARE
+        ):
             if excel and is_time_column:
                 return "date" if canonical_type == "date" else "datetime"
             return "number"
-        if 1.0 - float(values.parse_datetime(series).invalid.mean()) >= MIN_SHARE:
+        if iso or 1.0 - float(values.parse_datetime(series).invalid.mean()) >= MIN_SHARE:
             return "datetime" if _share(text, _HAS_TIME) > 0 else "date"
     if (pc.max(pc.utf8_length(text)).as_py() or 0) <= _LONGEST_BOOL:
         series = pd.Series(text.to_pandas(), dtype="str") if series is None else series
         if 1.0 - float(values.parse_bool(series).invalid.mean()) >= MIN_SHARE:
             return "bool"
     return "text"
+
+
+_PLAIN_DECIMAL = r"^[+-]?\d+(?:\.\d+)?$"
+
+
+def _all_iso(text: pa.Array) -> bool:
+    """Every value a valid ISO 8601 date/time of one kind (naive or zoned), as the ingest's
+    whole-column cast reads them (an invalid calendar date fails the cast)."""
+    for pattern, zone in ((values.ISO_NAIVE, None), (values.ISO_ZONED, "UTC")):
+        if _share(text, pattern) == 1.0:
+            try:
+                pc.cast(text, pa.timestamp("us", tz=zone))
+            except pa.ArrowInvalid:
+                return False
+            return True
+    return False
 
 
 def _column_profile(

@@ -369,8 +369,8 @@ _EPOCH_MS = r"^\d{13}$"
 _EXCEL_SERIAL = r"^\d{1,7}(?:\.\d+)?$"
 _DAY_FIRST_PROOF = r"^\s*(?:1[3-9]|2\d|3[01])/(?:0?[1-9]|1[0-2])/\d{4}"
 _MONTH_FIRST_PROOF = r"^\s*(?:0?[1-9]|1[0-2])/(?:1[3-9]|2\d|3[01])/\d{4}"
-_ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
-_ISO_ZONED = (
+ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
+ISO_ZONED = (
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 )
 _FIXED_TIME = r"(?: \d{2}:\d{2}(?::\d{2})?)?$"
@@ -484,7 +484,7 @@ def _cast_iso(text: pa.Array, stamps: _Stamps, rows: np.ndarray) -> np.ndarray:
     somewhere) parses nothing: its rows go on to the regex path, which pinpoints the bad ones.
     """
     done = np.zeros(len(text), bool)
-    for pattern, absolute in ((_ISO_NAIVE, False), (_ISO_ZONED, True)):
+    for pattern, absolute in ((ISO_NAIVE, False), (ISO_ZONED, True)):
         mask = _np_bool(pc.match_substring_regex(text, pattern))
         if not mask.any():
             continue

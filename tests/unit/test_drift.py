@@ -6,6 +6,9 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from assets.drift.compare import LANDING_DAY, compare_profiles, name_score, sketch_overlap
 from assets.drift.gate import append_history, check_day
@@ -322,3 +325,52 @@ def test_compacted_history_compares_exactly_like_the_full_history(monkeypatch, d
         assert len(compare.compact_history(history)) <= len(history)
         found += len(full)
     assert found > 10  # the history really drifts: the comparison is not vacuous
+
+
+_CELLS = st.one_of(
+    st.from_regex(r"[+-]?\d{1,6}(\.\d{1,3})?", fullmatch=True),
+    st.from_regex(r"20\d\d-[01]\d-[0-3]\d", fullmatch=True),  # invalid calendar dates too
+    st.from_regex(
+        r"20\d\d-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d(:[0-5]\d)?(Z|[+-]0\d:?00)?", fullmatch=True
+    ),
+    st.from_regex(r"[01]\d/[0-3]\d/20\d\d", fullmatch=True),
+    st.sampled_from(["1,234.50", "$5", "(3)", "1e5", "yes", "x", "Web", "N/A", "1714000000000"]),
+)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_CELLS, min_size=1, max_size=12),
+    st.sampled_from([None, "float64", "date", "timestamp", "string"]),
+    st.booleans(),
+)
+def test_type_shortcuts_agree_with_the_parsers(cells, canonical_type, excel):
+    """The one-regex shortcuts for plain decimals and ISO dates infer what the full parsers
+    infer (mixed columns, invalid calendar dates and zoned times included)."""
+    import pyarrow as pa
+
+    from assets.drift import profile
+
+    text = pa.array(cells, pa.string())
+    fast = profile._infer_type(text, canonical_type, excel)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(profile, "_PLAIN_DECIMAL", r"^\b$")  # matches nothing
+        patch.setattr(profile, "_all_iso", lambda _text: False)
+        slow = profile._infer_type(text, canonical_type, excel)
+    assert fast == slow
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(st.sets(st.text(max_size=8), max_size=60))
+def test_value_sketch_hashes_stay_those_of_the_history(distinct):
+    """Sketches are compared with the stored history's: the hash must stay pandas' default
+    (categorised) hash of the values, whatever shortcut computes it."""
+    import numpy as np
+    import pyarrow as pa
+
+    from assets.drift.profile import SKETCH_K, value_sketch
+
+    key = "0123456789abcdef"
+    texts = np.array(sorted(distinct), dtype=object)
+    expected = [f"{int(h):016x}" for h in np.sort(pd.util.hash_array(texts, hash_key=key))]
+    assert value_sketch(pa.array(sorted(distinct), pa.string()), key) == expected[:SKETCH_K]
