@@ -1,7 +1,9 @@
 """How a file spells its values: date/number/boolean/null conventions, and the cached renderer.
 
 Formatting is vectorised over a whole entity once per (column, convention) and then sliced per file,
-so thousands of small daily files cost little. Nulls stay `None` until a file picks its null token.
+so thousands of small daily files cost little. Entities longer than `CACHE_MAX_ROWS` are formatted
+per slice instead: a cached column of 10M Python strings costs ~0.6 GB, and a large world's files
+are few and large. Nulls stay `None` until a file picks its null token.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import pandas as pd
 
 from crm_generator import catalog as cat
 from crm_generator.vendors import Layout
+
+CACHE_MAX_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,15 @@ class Renderer:
         self.rep_names = rep_names
         self._cache: dict[tuple, np.ndarray] = {}
 
-    def column(self, entity: str, kind: str, source: str, style: Style) -> np.ndarray:
+    def column(
+        self, entity: str, kind: str, source: str, style: Style, pos: np.ndarray
+    ) -> np.ndarray:
+        """The formatted values at `pos` of one layout column under a style (a new array)."""
+        if len(self.frames[entity]) > CACHE_MAX_ROWS:
+            return self._format(entity, kind, source, style, pos)
+        return self._cached(entity, kind, source, style)[pos]
+
+    def _cached(self, entity: str, kind: str, source: str, style: Style) -> np.ndarray:
         """Full-length formatted array for one layout column under a style."""
         dec = style.container == "txt"
         key_style: tuple = ()
@@ -152,12 +164,15 @@ class Renderer:
             self._cache[key] = self._format(entity, kind, source, style)
         return self._cache[key]
 
-    def _format(self, entity: str, kind: str, source: str, style: Style) -> np.ndarray:
+    def _format(
+        self, entity: str, kind: str, source: str, style: Style, pos: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Format the whole column, or only the rows at `pos` (the same values either way)."""
         frame = self.frames[entity]
-        n = len(frame)
+        positions = np.arange(len(frame)) if pos is None else pos
         if source.startswith("="):
-            return np.full(n, source[1:], dtype=object)
-        s = frame[source]
+            return np.full(len(positions), source[1:], dtype=object)
+        s = frame[source] if pos is None else frame[source].iloc[pos]
         dec = style.container == "txt"
         if kind == "ts":
             return format_ts(s, style.datetime)
@@ -191,13 +206,16 @@ class Renderer:
             return np.array(
                 [
                     None if v is None else cat.SF_STAGE[v][i % len(cat.SF_STAGE[v])]
-                    for i, v in enumerate(arr)
+                    for i, v in zip(positions, arr, strict=True)
                 ],
                 dtype=object,
             )
         if kind == "stage_hs":
             return np.array(
-                [None if v is None else cat.HS_STAGE[v][i % 2] for i, v in enumerate(arr)],
+                [
+                    None if v is None else cat.HS_STAGE[v][i % 2]
+                    for i, v in zip(positions, arr, strict=True)
+                ],
                 dtype=object,
             )
         if kind == "owner_name":
@@ -214,9 +232,9 @@ class Renderer:
         self, entity: str, lay: Layout, style: Style, pos: np.ndarray
     ) -> tuple[list[str], list[np.ndarray]]:
         """Headers and per-column string arrays (None = null) for the rows at `pos`."""
-        headers, cols = [], []
-        for header, _tag, kind, source in lay:
-            col = self.column(entity, kind, source, style)[pos].copy()
+        cols = []
+        for _header, _tag, kind, source in lay:
+            col = self.column(entity, kind, source, style, pos)
             if kind in ("id", "ref") and style.id_spaces:
                 # Spreadsheet-edited exports pad some IDs with spaces; ingest trims them.
                 padded = (pos % 23 == 5) & pd.notna(col)
@@ -233,6 +251,9 @@ class Renderer:
                     [f"{v};{int(v) + 3}" if str(v).isdigit() else v for v in col[extra]],
                     dtype=object,
                 )
-            headers.append(header.upper() if style.headers == "salesforce_upper" else header)
             cols.append(col)
-        return headers, cols
+        return self.headers(lay, style), cols
+
+    @staticmethod
+    def headers(lay: Layout, style: Style) -> list[str]:
+        return [h.upper() if style.headers == "salesforce_upper" else h for h, *_ in lay]

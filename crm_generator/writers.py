@@ -8,6 +8,11 @@ import io
 import json
 import re
 import zipfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
 
 from crm_generator.dirt import FileRows
 from crm_generator.styles import Style
@@ -25,21 +30,63 @@ def _encode(text: str, encoding: str) -> tuple[bytes, str]:
         return text.encode(alt), alt
 
 
-def delimited(content: FileRows, style: Style) -> tuple[bytes, str]:
+def _delimited_text(
+    headers: list[str] | None, rows: Iterable[list], style: Style, malformed: set[int] = frozenset()
+) -> str:
     buf = io.StringIO()
     writer = csv.writer(
         buf,
         delimiter=style.delimiter,
         lineterminator="\r\n" if style.encoding == "cp1252" else "\n",
     )
-    writer.writerow(content.headers)
+    if headers is not None:
+        writer.writerow(headers)
     null = style.null
-    for i, row in enumerate(content.rows):
+    for i, row in enumerate(rows):
         cells = [null if v is None else v for v in row]
-        if i in content.malformed:
+        if i in malformed:
             cells += ["EXTRA", "field"]  # a record with too many fields
         writer.writerow(cells)
-    return _encode(buf.getvalue(), style.encoding)
+    return buf.getvalue()
+
+
+def delimited(content: FileRows, style: Style) -> tuple[bytes, str]:
+    return _encode(
+        _delimited_text(content.headers, content.rows, style, content.malformed), style.encoding
+    )
+
+
+def streams(style: Style) -> bool:
+    """Whether `write_streamed` writes this style's files byte for byte as `serialise` does
+    (UTF-8 has no whole-file fallback and no BOM to repeat per chunk)."""
+    return style.container in ("csv", "csv.gz", "tsv", "txt") and style.encoding == "utf-8"
+
+
+def write_streamed(
+    path: Path, headers: list[str], chunks: Iterable[list[np.ndarray]], style: Style
+) -> str:
+    """Write a delimited file of clean rows chunk by chunk (each chunk: one array per column),
+    so a file of millions of rows never exists as Python rows or as one string. The bytes are
+    those `serialise` writes for the same rows; returns the encoding."""
+    if not streams(style):
+        raise ValueError(f"a {style.container} file in {style.encoding} cannot be streamed")
+    # zlib.compress(wbits=31) is what gzip.compress(mtime=0) writes; its stream object, fed
+    # piece by piece, produces the same bytes.
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31) if style.container == "csv.gz" else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        first: list[str] | None = headers
+        for cols in chunks:
+            rows = zip(*cols, strict=True)
+            data = _delimited_text(first, rows, style).encode("utf-8")
+            first = None
+            out.write(packer.compress(data) if packer else data)
+        if first is not None:  # no chunk: the header alone
+            data = _delimited_text(first, [], style).encode("utf-8")
+            out.write(packer.compress(data) if packer else data)
+        if packer:
+            out.write(packer.flush())
+    return "utf-8"
 
 
 def jsonl(content: FileRows) -> tuple[bytes, str]:

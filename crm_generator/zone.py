@@ -23,7 +23,12 @@ from crm_generator.manifest import FileRecord, Manifest
 from crm_generator.styles import Renderer, Style
 from crm_generator.vendors import SF_FILE, hubspot_file, layout
 from crm_generator.world import World, build_world
-from crm_generator.writers import build_zip, serialise
+from crm_generator.writers import build_zip, serialise, streams, write_streamed
+
+STREAM_MIN_ROWS = 200_000
+"""A clean file this long is rendered and written in chunks of `STREAM_CHUNK_ROWS` rows (the
+same bytes): as Python rows the initial import of a 100,000-account world needs tens of GB."""
+STREAM_CHUNK_ROWS = 250_000
 
 ID_COLUMN = {
     "accounts": "account_id",
@@ -385,10 +390,6 @@ def generate(
         zips: dict[str, list[tuple[str, bytes]]] = {}
         for spec in specs:
             lay = layout(spec.layout_key, spec.style.headers)
-            headers, cols = renderer.render(spec.entity, lay, spec.style, spec.pos)
-            content = FileRows(
-                headers=headers, rows=[list(r) for r in zip(*cols, strict=True)] if cols else []
-            )
             reasons: list[str] = []
             n_exact = n_older = 0
             if dirty and spec.entity in DIRTY_ENTITIES:
@@ -402,6 +403,33 @@ def generate(
                         reasons = [str(dirt_rng.choice(cat.ROW_REASONS))]
                     if len(spec.pos) >= 5 and dirt_rng.random() < 0.15:
                         n_exact, n_older = (1, 0) if dirt_rng.random() < 0.5 else (0, 1)
+            rel = (
+                f"{day_str}/{spec.zip_name}/{spec.name}"
+                if spec.zip_name
+                else f"{day_str}/{spec.name}"
+            )
+            if (
+                len(spec.pos) >= STREAM_MIN_ROWS
+                and not (reasons or n_exact or n_older or planter or file_errors or spec.zip_name)
+                and streams(spec.style)
+            ):
+                encoding = write_streamed(
+                    out / rel,
+                    renderer.headers(lay, spec.style),
+                    (
+                        renderer.render(spec.entity, lay, spec.style, chunk)[1]
+                        for chunk in np.array_split(
+                            spec.pos, -(-len(spec.pos) // STREAM_CHUNK_ROWS)
+                        )
+                    ),
+                    spec.style,
+                )
+                manifest.files.append(_record(rel, spec, len(spec.pos), FileRows([], []), encoding))
+                continue
+            headers, cols = renderer.render(spec.entity, lay, spec.style, spec.pos)
+            content = FileRows(
+                headers=headers, rows=[list(r) for r in zip(*cols, strict=True)] if cols else []
+            )
             updated = updated_at[spec.entity][spec.pos] if spec.entity in updated_at else None
             content = plant(
                 content,
@@ -416,11 +444,6 @@ def generate(
                 lambda s=spec: fresh.make(s.entity, s.system, s.layout_key),
                 dirt_rng,
             )
-            rel = (
-                f"{day_str}/{spec.zip_name}/{spec.name}"
-                if spec.zip_name
-                else f"{day_str}/{spec.name}"
-            )
             if planter is not None:
                 content = planter.apply(content, lay, spec.entity, d, spec.style.date, rel)
             data, encoding = serialise(content, spec.style)
@@ -428,7 +451,7 @@ def generate(
                 zips.setdefault(spec.zip_name, []).append((spec.name, data))
             else:
                 written[rel] = data
-            manifest.files.append(_record(rel, spec, content, encoding))
+            manifest.files.append(_record(rel, spec, len(content.rows), content, encoding))
             manifest.planted.extend(
                 {"source_file": rel, "source_row": p + 1, "reason_code": r}
                 for p, r in content.planted
@@ -458,17 +481,18 @@ def generate(
     return manifest
 
 
-def _record(rel: str, spec: FileSpec, content: FileRows, encoding: str) -> FileRecord:
+def _record(rel: str, spec: FileSpec, rows: int, content: FileRows, encoding: str) -> FileRecord:
+    """The manifest's line for a file of `rows` rows; `content` says what was planted in it."""
     reasons: dict[str, int] = {}
     for _p, r in content.planted:
         reasons[r] = reasons.get(r, 0) + 1
     bad = len(content.planted)
-    clean = len(content.rows) - bad - content.duplicates
+    clean = rows - bad - content.duplicates
     return FileRecord(
         source_file=rel,
         entity=spec.entity,
         vendor_format=spec.style.headers.replace("_upper", ""),
-        rows_read=len(content.rows),
+        rows_read=rows,
         rows_clean=clean,
         rows_quarantined=bad,
         rows_duplicate=content.duplicates,
