@@ -27,13 +27,11 @@ def retention_by_segment(inputs: FeatureInputs, segment: pd.Series) -> tuple[pd.
     """Yearly retention per segment (index segment_id) and the overall retention (NaN if none)."""
     d = inputs.as_of
     ev = inputs.events
-    prev = set(
-        ev.loc[
-            (ev["day"] > d - pd.Timedelta(days=730)) & (ev["day"] <= d - pd.Timedelta(days=365)),
-            "account_id",
-        ]
-    )
-    this = set(ev.loc[ev["day"] > d - pd.Timedelta(days=365), "account_id"])
+    prev = ev.loc[
+        (ev["day"] > d - pd.Timedelta(days=730)) & (ev["day"] <= d - pd.Timedelta(days=365)),
+        "account_id",
+    ].unique()
+    this = ev.loc[ev["day"] > d - pd.Timedelta(days=365), "account_id"].unique()
     frame = pd.DataFrame({"segment_id": segment})
     frame["was_active"] = frame.index.isin(prev)
     frame["retained"] = frame.index.isin(this) & frame["was_active"]

@@ -205,8 +205,9 @@ def features_at(inputs: FeatureInputs, t: pd.Timestamp | date) -> pd.DataFrame:
     acts = inputs.activities[inputs.activities["day"] <= t]
     deals = inputs.deals[inputs.deals["day"] <= t]
     acc = inputs.accounts[inputs.accounts["created_day"] <= t]
-    ids = pd.Index(sorted(set(acc["account_id"]) | set(ev["account_id"])), name="account_id")
-    ids = ids.astype("str")
+    # Vectorised: a Python set of the events' account IDs iterated millions of Arrow strings.
+    known = pd.concat([acc["account_id"], ev["account_id"]], ignore_index=True).astype("str")
+    ids = pd.Index(known.unique(), name="account_id").sort_values()
 
     def count(frame: pd.DataFrame) -> pd.Series:
         return frame.groupby("account_id").size().reindex(ids, fill_value=0).astype("float64")

@@ -121,3 +121,29 @@ def test_build_customer_clv_counts_purchase_days_and_skips_too_few_customers():
     assert (table.loc["A", "recency_days"], table.loc["A", "tenure_days"]) == (31.0, 90.0)
     assert table["p_alive"].isna().all() and set(table["model"]) == {"none"}
     assert out.tables["clv_model_report"].empty
+
+
+def test_a_large_base_is_fitted_on_a_bounded_sample_and_every_customer_scored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above FIT_MAX_CUSTOMERS the fit sees a seeded sample (the report's `n` says how many);
+    the planted parameters are still recovered and every customer still gets a value."""
+    from assets.model_logic import probabilistic_clv as clv
+
+    x, t_x, T = simulate_bgnbd(6000, r=0.5, alpha=6.0, a=0.8, b=3.0, T=52.0, seed=1)
+    rfm = pd.DataFrame(
+        {
+            "frequency": x.astype("int64"),
+            "recency_days": t_x * clv.WEEK,
+            "tenure_days": T * clv.WEEK,
+            "avg_repeat_spend": np.where(x > 0, 50.0 + x, np.nan),
+        },
+        index=pd.Index([f"A{i:05d}" for i in range(len(x))], name="account_id"),
+    )
+    monkeypatch.setattr(clv, "FIT_MAX_CUSTOMERS", 4000)
+    bg, gg, _notes = clv._fit_models(rfm)
+    assert bg is not None and gg is not None and bg.n == 4000
+    assert bg.r == pytest.approx(0.5, rel=0.25) and bg.alpha == pytest.approx(6.0, rel=0.3)
+    assert clv._fit_models(rfm)[0] == bg  # the sample is seeded
+    values = clv._customer_values(rfm, bg, gg, 365, 0.1)
+    assert len(values) == len(rfm) and values["clv"].notna().all()

@@ -165,3 +165,31 @@ def test_four_planted_behaviour_groups_are_recovered(seed):
     ari = adjusted_rand_score(truth.reindex(table.index), table["segment_id"])
     assert out.metadata["k"] == 4, out.metadata["sizes"]
     assert ari >= 0.9, (ari, out.metadata["sizes"])
+
+
+def test_outliers_of_a_large_base_come_from_a_bounded_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above OUTLIER_SAMPLE customers DBSCAN runs on a seeded sample: the sample's points keep
+    DBSCAN's own labels, and planted isolated customers outside the sample are still noise."""
+    import numpy as np
+    from sklearn.cluster import DBSCAN
+
+    from assets.model_logic import segments
+
+    rng = np.random.default_rng(4)
+    dense = rng.normal(0, 1, size=(3000, 4))
+    far = rng.normal(0, 1, size=(12, 4)) + 25  # a planted, isolated little group
+    x = np.vstack([dense, far])
+    whole, info = segments.dbscan_outliers(x)
+    expected = DBSCAN(eps=info["eps"], min_samples=info["min_samples"]).fit_predict(x) == -1
+    assert (whole == expected).all()  # under the bound: DBSCAN itself
+
+    monkeypatch.setattr(segments, "OUTLIER_SAMPLE", 1000)
+    noise, info = segments.dbscan_outliers(x, random_state=0)
+    sample = np.sort(np.random.default_rng(0).choice(len(x), size=1000, replace=False))
+    on_sample = DBSCAN(eps=info["eps"], min_samples=info["min_samples"]).fit_predict(x[sample])
+    assert (noise[sample] == (on_sample == -1)).all()
+    assert noise[len(dense) :].all()  # every planted point, sampled or not
+    assert noise[: len(dense)].mean() < 0.1
+    assert (segments.dbscan_outliers(x, random_state=0)[0] == noise).all()  # reproducible
