@@ -7,6 +7,8 @@ Each builder returns columns `day` (datetime64[s], local date in the settings ti
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from assets.kpi_logic.common import to_cents
 from assets.kpi_logic.dimensions import Dimensions
@@ -48,7 +50,13 @@ def first_order_facts(revenue: pd.DataFrame, by_product: bool) -> pd.DataFrame:
     """
     keys = ["account_id", "product"] if by_product else ["account_id"]
     known = revenue[revenue["account_id"].notna()]
-    ordered = known.sort_values(["day", "order_id"], kind="stable")
+    # Arrow's stable sort: pandas sorts a string key by building a Categorical of it first
+    # (~6 s on 9M orders); nulls last in both.
+    order = pc.sort_indices(
+        pa.table({"day": known["day"].to_numpy(), "order_id": pa.array(known["order_id"])}),
+        sort_keys=[("day", "ascending"), ("order_id", "ascending")],
+    )
+    ordered = known.take(order.to_numpy())
     return ordered.drop_duplicates(keys, keep="first").reset_index(drop=True)
 
 

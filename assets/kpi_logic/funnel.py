@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.kpi_logic.common import KEYS, group_by_dimension, month_start, ratio
+from assets.kpi_logic.common import KEYS, group_by_dimension, isin, month_start, ratio
 from assets.kpi_logic.dimensions import Dimensions
 from assets.kpi_logic.periods import local_date
 from assets.state_logic import Snapshot
@@ -37,7 +37,7 @@ def highest_stage(snap: Snapshot) -> pd.Series:
     stages = pd.concat(
         [
             history.loc[
-                history["opportunity_id"].isin(opps["opportunity_id"]), ["opportunity_id", "stage"]
+                isin(history["opportunity_id"], opps["opportunity_id"]), ["opportunity_id", "stage"]
             ],
             opps[["opportunity_id", "stage"]],
         ],

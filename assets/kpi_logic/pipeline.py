@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.kpi_logic.common import to_cents
+from assets.kpi_logic.common import isin, to_cents
 from assets.kpi_logic.dimensions import Dimensions
 from assets.kpi_logic.periods import Calendar
 from assets.state_logic import Snapshot
@@ -40,7 +40,7 @@ def deal_dimensions(snap: Snapshot, dims: Dimensions) -> pd.DataFrame:
     last = history.drop_duplicates("opportunity_id", keep="last")[cols]
     state = snap.opportunities[cols]
     deals = pd.concat(
-        [state, last[~last["opportunity_id"].isin(state["opportunity_id"])]], ignore_index=True
+        [state, last[~isin(last["opportunity_id"], state["opportunity_id"])]], ignore_index=True
     )
     return dims.opportunities(deals)[["opportunity_id", *DIMENSION_COLUMNS]]
 

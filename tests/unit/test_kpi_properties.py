@@ -13,6 +13,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assets.kpi_logic import build_kpi_funnel, build_kpi_summary
 from schemas import SCHEMAS
@@ -291,3 +293,34 @@ def test_two_year_summary_has_a_row_per_day():
     big = synthetic_snapshot()  # 730 days, 1,000 accounts, 15 reps, 6 products
     out = build_kpi_summary(big, tz="Europe/Berlin")
     assert out["period_start"].nunique() == 730
+
+
+@given(
+    values=st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=30),
+    members=st.lists(st.text(max_size=4), max_size=30),
+)
+@settings(max_examples=200, deadline=None)
+def test_arrow_isin_agrees_with_pandas(values: list, members: list) -> None:
+    from assets.kpi_logic.common import isin
+
+    left = pd.Series(values, dtype="str")
+    found = isin(left, pd.Series(members, dtype="str"))
+    assert found.tolist() == left.isin(members).tolist()
+
+
+def test_first_orders_break_same_day_ties_by_order_id() -> None:
+    from assets.kpi_logic.facts import first_order_facts
+
+    day = pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-01", "2024-01-03"]).as_unit("s")
+    revenue = pd.DataFrame(
+        {
+            "account_id": pd.Series(["a", "a", "a", "b"], dtype="str"),
+            "order_id": pd.Series(["o1", "o9", "o3", "o2"], dtype="str"),
+            "product": pd.Series(["x", "y", "x", "x"], dtype="str"),
+            "day": day,
+        }
+    )
+    first = first_order_facts(revenue, by_product=False)
+    assert first["order_id"].tolist() == ["o3", "o2"]
+    by_product = first_order_facts(revenue, by_product=True)
+    assert sorted(by_product["order_id"]) == ["o2", "o3", "o9"]
