@@ -10,6 +10,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -75,14 +76,13 @@ def write_streamed(
     packer = zlib.compressobj(6, zlib.DEFLATED, 31) if style.container == "csv.gz" else None
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
-        first: list[str] | None = headers
-        for cols in chunks:
-            rows = zip(*cols, strict=True)
-            data = _delimited_text(first, rows, style).encode("utf-8")
-            first = None
-            out.write(packer.compress(data) if packer else data)
-        if first is not None:  # no chunk: the header alone
-            data = _delimited_text(first, [], style).encode("utf-8")
+        # The header, then one text per chunk, each encoded and written before the next exists.
+        texts = chain(
+            [_delimited_text(headers, [], style)],
+            (_delimited_text(None, zip(*cols, strict=True), style) for cols in chunks),
+        )
+        for text in texts:
+            data = text.encode("utf-8")
             out.write(packer.compress(data) if packer else data)
         if packer:
             out.write(packer.flush())

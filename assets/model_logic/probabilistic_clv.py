@@ -24,6 +24,7 @@ import pandas as pd
 from assets.model_logic import btyd
 from assets.model_logic.features import end_of_day_utc
 from assets.model_logic.output import ModelOutput
+from assets.model_logic.training import sample_positions
 from assets.state_logic import Snapshot, revenue_events
 from schemas import TABLES, conform
 
@@ -38,6 +39,8 @@ FIT_MAX_CUSTOMERS = 25_000
 """The models are fitted on at most this many customers (a seeded sample; `n` in the report says
 how many) and score every customer. Four or three parameters need no more, and the numerical
 gradients over 100,000 customers were a third of the 27 s build."""
+FIT_SALT = 6
+"""`sample_positions` salt of the fitting sample (the training caps use 1-4, outliers 5)."""
 
 
 def rfm_summary(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -64,9 +67,7 @@ def rfm_summary(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 def _fit_models(
     rfm: pd.DataFrame, random_state: int = 0
 ) -> tuple[btyd.BgNbd | None, btyd.GammaGamma | None, str]:
-    if len(rfm) > FIT_MAX_CUSTOMERS:
-        rng = np.random.default_rng(random_state)
-        rfm = rfm.iloc[np.sort(rng.choice(len(rfm), size=FIT_MAX_CUSTOMERS, replace=False))]
+    rfm = rfm.iloc[sample_positions(len(rfm), FIT_MAX_CUSTOMERS, random_state, FIT_SALT)]
     x = rfm["frequency"].to_numpy("float64")
     t_x = rfm["recency_days"].to_numpy() / WEEK
     T = rfm["tenure_days"].to_numpy() / WEEK

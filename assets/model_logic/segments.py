@@ -32,6 +32,7 @@ from assets.model_logic import charts
 from assets.model_logic.clv import customer_lifetime_value, key_accounts
 from assets.model_logic.features import SEGMENT_FEATURES, FeatureInputs, features_at
 from assets.model_logic.output import ModelOutput
+from assets.model_logic.training import sample_positions
 from assets.state_logic import Snapshot
 from schemas import TABLES, conform
 
@@ -61,6 +62,8 @@ OUTLIER_SAMPLE = 20_000
 """DBSCAN runs on at most this many customers (seeded sample); the rest are noise when no core
 point of the sample lies within eps. Its radius queries grow with n x neighbours: on 100,000
 customers they were ~75 s of the 2-core night's 141 s segments step (41 s with the sample)."""
+OUTLIER_SALT = 5
+"""`sample_positions` salt of the outlier sample (the training caps use 1-4)."""
 AOV_FEATURE = "avg_order_value_365d"
 """Derived clustering column: log1p(monetary / frequency), the last year's average order value."""
 WEIGHTS = {
@@ -188,10 +191,7 @@ def dbscan_outliers(x: np.ndarray, random_state: int = 0) -> tuple[np.ndarray, d
     n = len(x)
     if n < 4:
         return np.zeros(n, dtype=bool), {"eps": float("nan"), "min_samples": 0}
-    sample = np.arange(n)
-    if n > OUTLIER_SAMPLE:
-        rng = np.random.default_rng(random_state)
-        sample = np.sort(rng.choice(n, size=OUTLIER_SAMPLE, replace=False))
+    sample = sample_positions(n, OUTLIER_SAMPLE, random_state, OUTLIER_SALT)
     xs = x[sample]
     min_samples = int(max(3, min(2 * x.shape[1], len(xs) // 10)))
     distances, _ = NearestNeighbors(n_neighbors=min_samples).fit(xs).kneighbors(xs)

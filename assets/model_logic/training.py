@@ -80,7 +80,9 @@ def single_threaded() -> Iterator[None]:
         yield
 
 
-def _sample_positions(n: int, cap: int, seed: int, salt: int) -> np.ndarray:
+def sample_positions(n: int, cap: int, seed: int, salt: int) -> np.ndarray:
+    """Sorted positions of a seeded uniform sample of at most `cap` of `n` rows (all of them
+    when n <= cap); each caller passes its own `salt`, so two bounds never share one draw."""
     if n <= cap:
         return np.arange(n)
     rng = np.random.default_rng([seed, salt])
@@ -89,7 +91,7 @@ def _sample_positions(n: int, cap: int, seed: int, salt: int) -> np.ndarray:
 
 def cap_rows(rows: pd.DataFrame, cap: int, seed: int, salt: int) -> pd.DataFrame:
     """At most `cap` rows, a seeded uniform sample in the original order."""
-    return rows.iloc[_sample_positions(len(rows), cap, seed, salt)].reset_index(drop=True)
+    return rows.iloc[sample_positions(len(rows), cap, seed, salt)].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class TimeSplit:
         """population: 'active' (churn) or 'all' (propensity); see the module docstring."""
         days = snapshot_days(inputs)
         known = inputs.known_accounts()
-        sampled = known[_sample_positions(len(known), MAX_ACCOUNTS, seed, 1)]
+        sampled = known[sample_positions(len(known), MAX_ACCOUNTS, seed, 1)]
         rows = labeled_snapshots(
             inputs.restrict(sampled) if len(sampled) < len(known) else inputs, days
         )

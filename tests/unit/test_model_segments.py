@@ -176,6 +176,7 @@ def test_outliers_of_a_large_base_come_from_a_bounded_sample(
     from sklearn.cluster import DBSCAN
 
     from assets.model_logic import segments
+    from assets.model_logic.training import sample_positions
 
     rng = np.random.default_rng(4)
     dense = rng.normal(0, 1, size=(3000, 4))
@@ -187,7 +188,7 @@ def test_outliers_of_a_large_base_come_from_a_bounded_sample(
 
     monkeypatch.setattr(segments, "OUTLIER_SAMPLE", 1000)
     noise, info = segments.dbscan_outliers(x, random_state=0)
-    sample = np.sort(np.random.default_rng(0).choice(len(x), size=1000, replace=False))
+    sample = sample_positions(len(x), 1000, 0, segments.OUTLIER_SALT)
     on_sample = DBSCAN(eps=info["eps"], min_samples=info["min_samples"]).fit_predict(x[sample])
     assert (noise[sample] == (on_sample == -1)).all()
     assert noise[len(dense) :].all()  # every planted point, sampled or not
