@@ -253,3 +253,30 @@ def test_model_is_chosen_on_the_monday_with_data_up_to_it():
 def test_no_revenue_gives_empty_tables():
     out = build_sales_forecast(make_snapshot(AS_OF), max_workers=1)
     assert out.tables["sales_forecast"].empty and out.tables["forecast_backtest"].empty
+
+
+def test_grid_orders_start_at_the_airline_optimum():
+    """`nested_start` puts the airline fit's MA terms where each larger order keeps them and
+    zeros elsewhere, so the larger model starts exactly at the airline's likelihood (a wrong
+    parameter layout would not), and the warm-started grid picks the cold grid's order."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    rng = np.random.default_rng(3)
+    t = np.arange(365)
+    y = 1000 + 2 * t + 300 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 120, t.size)
+    airline = fm.fit_sarimax(y, *fm.ORDER_GRID[0], differenced=True)
+    for order, seasonal in fm.ORDER_GRID[1:]:
+        model = SARIMAX(
+            y,
+            order=order,
+            seasonal_order=seasonal,
+            concentrate_scale=True,
+            simple_differencing=True,
+        )
+        start = fm.nested_start(order, seasonal, np.asarray(airline.params))
+        assert model.loglike(start) == pytest.approx(airline.llf, rel=1e-9)
+
+    cold = [fm.fit_sarimax(y, o, s, differenced=True).aic for o, s in fm.ORDER_GRID]
+    chosen, params = fm.select_order(y)
+    assert chosen == fm.model_name(*fm.ORDER_GRID[int(np.argmin(cold))])
+    assert params is not None and np.all(np.isfinite(params))
