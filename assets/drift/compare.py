@@ -66,7 +66,7 @@ def sketch_overlap(a, b) -> float:
     return sum(1 for h in union if h in a and h in b) / len(union)
 
 
-def _row(today: pd.Series, kind: str, column: str, detail: str, **extra) -> dict:
+def _row(today: dict, kind: str, column: str, detail: str, **extra) -> dict:
     return {
         "entity": today["entity"],
         "source": today["source"],
@@ -78,11 +78,11 @@ def _row(today: pd.Series, kind: str, column: str, detail: str, **extra) -> dict
     }
 
 
-def _pair_renames(missing: pd.DataFrame, new: pd.DataFrame) -> list[tuple[int, int, str]]:
-    """(missing index, new index, reason) pairs, best first, each column used once."""
+def _pair_renames(missing: list[dict], new: list[dict]) -> list[tuple[int, int, str]]:
+    """(missing position, new position, reason) pairs, best first, each column used once."""
     scored = []
-    for i, m in missing.iterrows():
-        for j, n in new.iterrows():
+    for i, m in enumerate(missing):
+        for j, n in enumerate(new):
             by_name = name_score(m["header_key"], n["header_key"])
             same_type = m["inferred_type"] == n["inferred_type"] != "empty"
             by_values = sketch_overlap(m["value_sketch"], n["value_sketch"]) if same_type else 0.0
@@ -99,16 +99,19 @@ def _pair_renames(missing: pd.DataFrame, new: pd.DataFrame) -> list[tuple[int, i
     return pairs
 
 
-def _header_drift(today: pd.DataFrame, base: pd.DataFrame, ref: dict) -> list[dict]:
-    first = today.iloc[0]
-    missing = base[~base["header_key"].isin(today["header_key"])]
-    new = today[~today["header_key"].isin(base["header_key"])]
+def _header_drift(today: list[dict], base: list[dict], ref: dict) -> list[dict]:
+    """`today`: one file's column profiles in column order; `base`: its baseline file's."""
+    first = today[0]
+    today_keys = {c["header_key"] for c in today}
+    base_keys = {c["header_key"] for c in base}
+    missing = [c for c in base if c["header_key"] not in today_keys]
+    new = [c for c in today if c["header_key"] not in base_keys]
     out = []
     pairs = _pair_renames(missing, new)
     for i, j, reason in pairs:
-        m, n = missing.loc[i], new.loc[j]
-        feeds = f" (it fed {m['canonical_column']})" if pd.notna(m["canonical_column"]) else ""
-        unmapped = " and is not recognised" if pd.isna(n["canonical_column"]) else ""
+        m, n = missing[i], new[j]
+        feeds = f" (it fed {m['canonical_column']})" if m["canonical_column"] is not None else ""
+        unmapped = " and is not recognised" if n["canonical_column"] is None else ""
         out.append(
             _row(
                 first,
@@ -122,10 +125,11 @@ def _header_drift(today: pd.DataFrame, base: pd.DataFrame, ref: dict) -> list[di
                 **ref,
             )
         )
-    for _, m in missing.drop(index=[p[0] for p in pairs]).iterrows():
+    paired_m, paired_n = {p[0] for p in pairs}, {p[1] for p in pairs}
+    for m in (c for i, c in enumerate(missing) if i not in paired_m):
         feeds = (
             f"; {m['canonical_column']} will be null"
-            if pd.notna(m["canonical_column"])
+            if m["canonical_column"] is not None
             else " (an extra column)"
         )
         out.append(
@@ -140,10 +144,10 @@ def _header_drift(today: pd.DataFrame, base: pd.DataFrame, ref: dict) -> list[di
                 **ref,
             )
         )
-    for _, n in new.drop(index=[p[1] for p in pairs]).iterrows():
+    for n in (c for j, c in enumerate(new) if j not in paired_n):
         mapped = (
             f"feeds {n['canonical_column']}"
-            if pd.notna(n["canonical_column"])
+            if n["canonical_column"] is not None
             else "not recognised"
         )
         out.append(
@@ -217,8 +221,8 @@ def _population_drop(col: dict, past: list[dict], first: dict) -> dict | None:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain dicts, missing values as None: the column rules below look at a few
-    profiles per column, where a pandas filter per rule cost a millisecond each."""
+    """Rows as plain dicts, missing values as None: the rules look at a few profiles per file
+    and column, where a pandas filter or row lookup per rule cost a millisecond each."""
     return [
         {
             k: (None if not isinstance(v, list | np.ndarray) and pd.isna(v) else v)
@@ -228,13 +232,13 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _column_drift(today: pd.DataFrame, history: pd.DataFrame) -> list[dict]:
-    """Type, format and population drift of the columns today's file shares with its baseline."""
+def _column_drift(columns: list[dict], history: list[dict]) -> list[dict]:
+    """Type, format and population drift of the columns today's file shares with its source's
+    earlier good profiles (`history`, in comparison order)."""
     out = []
     by_column: dict = {}
-    for record in _records(history):
+    for record in history:
         by_column.setdefault(record["header_key"], []).append(record)
-    columns = _records(today)
     first = columns[0]
     for col in columns:
         past = by_column.get(col["header_key"])
@@ -314,18 +318,23 @@ def compare_profiles(
     compacted day by day, so it is not compacted twice a day)."""
     rows: list[dict] = []
     good = history if compacted else compact_history(history)
-    for _, file_profile in today.groupby("source_file", sort=True):
-        file_profile = file_profile.sort_values("position")
-        source = file_profile["source"].iloc[0]
-        past = good[good["source"] == source]
-        if past.empty:
+    files: dict[str, list[dict]] = {}
+    for column in _records(today):
+        files.setdefault(column["source_file"], []).append(column)
+    # Only the sources landing today are looked at: converted once, grouped in good's order.
+    past_by_source: dict[str, list[dict]] = {}
+    if not good.empty:
+        sources = {c[0]["source"] for c in files.values()}
+        for record in _records(good[good["source"].isin(sources).to_numpy(dtype=bool)]):
+            past_by_source.setdefault(record["source"], []).append(record)
+    for source_file in sorted(files):
+        file_profile = sorted(files[source_file], key=lambda c: c["position"])
+        past = past_by_source.get(file_profile[0]["source"])
+        if not past:
             continue  # the first file of a source is its own baseline
-        last = past[[LANDING_DAY, "source_file"]].iloc[-1]
-        base = past[
-            (past[LANDING_DAY] == last[LANDING_DAY]) & (past["source_file"] == last["source_file"])
-        ]
-        base_ref = _ref(base.iloc[0])
-        rows += _header_drift(file_profile, base, base_ref)
+        last = (past[-1][LANDING_DAY], past[-1]["source_file"])
+        base = [r for r in past if (r[LANDING_DAY], r["source_file"]) == last]
+        rows += _header_drift(file_profile, base, _ref(base[0]))
         rows += _column_drift(file_profile, past)
     if not rows:
         return SCHEMA_DRIFT.empty_frame()
