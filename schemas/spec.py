@@ -147,7 +147,9 @@ def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
         else:
             raise KeyError(f"{table.name}: required column {col.name!r} missing")
         out[col.name] = _cast(series, col)
-    return pd.DataFrame(out, index=df.index).reset_index(drop=True)
+    # No copy: copy-on-write tracks the columns shared with `df` (a write to either copies
+    # then), and the copy was half the cost of conforming the few-dozen-row frames of a day.
+    return pd.DataFrame(out, index=df.index, copy=False).reset_index(drop=True)
 
 
 def _cast(series: pd.Series, col: Col) -> pd.Series:

@@ -154,13 +154,9 @@ _PLAIN_DECIMAL = r"^[+-]?\d+(?:\.\d+)?$"
 def _all_iso(text: pa.Array) -> bool:
     """Every value a valid ISO 8601 date/time of one kind (naive or zoned), as the ingest's
     whole-column cast reads them (an invalid calendar date fails the cast)."""
-    for pattern, zone in ((values.ISO_NAIVE, None), (values.ISO_ZONED, "UTC")):
+    for pattern, absolute in values.ISO_FORMS:
         if _share(text, pattern) == 1.0:
-            try:
-                pc.cast(text, pa.timestamp("us", tz=zone))
-            except pa.ArrowInvalid:
-                return False
-            return True
+            return values.cast_iso(text, absolute) is not None
     return False
 
 
@@ -260,6 +256,15 @@ def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
 
     rows = []
     profiles = map_columns(profile, columns, len(raw.frame))
+    # The file's own fields go into every row: one frame build instead of one per field.
+    of_file = {
+        "entity": entity,
+        "source": source_key(entity, vendor_format, raw.source_file),
+        "source_file": raw.source_file,
+        "vendor_format": vendor_format,
+        "file_status": "ok",
+        "rows": len(raw.frame),
+    }
     for position, ((_, header), stats) in enumerate(zip(columns, profiles, strict=True), start=1):
         # A header that looks like a value (an e-mail: a headerless file's first record) is masked.
         (shown,) = pii.safe_names([str(header)])
@@ -270,17 +275,7 @@ def profile_file(entity: str, raw: RawFile, settings: Settings) -> pd.DataFrame:
                 "header_key": presets.normalise_header(shown),
                 "canonical_column": feeds.get(header),
                 **stats,
+                **of_file,
             }
         )
-    frame = pd.DataFrame(rows)
-    return conform(
-        frame.assign(
-            entity=entity,
-            source=source_key(entity, vendor_format, raw.source_file),
-            source_file=raw.source_file,
-            vendor_format=vendor_format,
-            file_status="ok",
-            rows=len(raw.frame),
-        ),
-        SCHEMA_PROFILE,
-    )
+    return conform(pd.DataFrame(rows), SCHEMA_PROFILE)

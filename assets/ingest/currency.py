@@ -29,6 +29,19 @@ def money_date(entity: str, typed: dict[str, pd.Series], tz: str, index: pd.Inde
     raise KeyError(entity)
 
 
+_RATE_TABLE: list = [None, None]
+"""(fx frame, its sorted rate table): a day's files share one fx frame, prepared once."""
+
+
+def _rate_table(fx: pd.DataFrame) -> pd.DataFrame:
+    if _RATE_TABLE[0] is not fx:
+        table = fx.assign(
+            d=fx["rate_date"].astype("datetime64[s]"), currency=fx["currency"].astype("str")
+        )[["d", "currency", "rate"]]
+        _RATE_TABLE[:] = [fx, table.dropna().sort_values("d", kind="stable")]
+    return _RATE_TABLE[1]
+
+
 def lookup_rates(
     dates: pd.Series, currencies: pd.Series, fx: pd.DataFrame | None, reporting: str
 ) -> pd.Series:
@@ -45,14 +58,7 @@ def lookup_rates(
             "pos": np.flatnonzero(need),
         }
     ).sort_values("d", kind="stable")
-    right = (
-        fx.assign(d=fx["rate_date"].astype("datetime64[s]"), currency=fx["currency"].astype("str"))[
-            ["d", "currency", "rate"]
-        ]
-        .dropna()
-        .sort_values("d", kind="stable")
-    )
-    merged = pd.merge_asof(left, right, on="d", by="currency", direction="backward")
+    merged = pd.merge_asof(left, _rate_table(fx), on="d", by="currency", direction="backward")
     arr = out.to_numpy(copy=True)
     arr[merged["pos"].to_numpy()] = merged["rate"].to_numpy()
     return pd.Series(arr, index=dates.index)

@@ -477,6 +477,19 @@ def _fixed_width_to_iso(text: pa.Array, day_first: bool, has_slash: bool) -> pa.
     return text
 
 
+ISO_FORMS = ((ISO_NAIVE, False), (ISO_ZONED, True))
+"""(pattern, absolute): the naive and the zoned ISO 8601 text one Arrow cast reads."""
+
+
+def cast_iso(text: pa.Array, absolute: bool) -> pa.Array | None:
+    """ISO 8601 text of one form as timestamps (UTC when `absolute`), or None when a value is
+    not a valid calendar date (the cast then fails as a whole)."""
+    try:
+        return pc.cast(text, pa.timestamp("us", tz="UTC" if absolute else None))
+    except pa.ArrowInvalid:
+        return None
+
+
 def _cast_iso(text: pa.Array, stamps: _Stamps, rows: np.ndarray) -> np.ndarray:
     """Parse clean ISO 8601 rows with one Arrow cast each for naive and zoned text.
 
@@ -484,14 +497,12 @@ def _cast_iso(text: pa.Array, stamps: _Stamps, rows: np.ndarray) -> np.ndarray:
     somewhere) parses nothing: its rows go on to the regex path, which pinpoints the bad ones.
     """
     done = np.zeros(len(text), bool)
-    for pattern, absolute in ((ISO_NAIVE, False), (ISO_ZONED, True)):
+    for pattern, absolute in ISO_FORMS:
         mask = _np_bool(pc.match_substring_regex(text, pattern))
         if not mask.any():
             continue
-        target = pa.timestamp("us", tz="UTC" if absolute else None)
-        try:
-            cast = pc.cast(text.filter(pa.array(mask)), target)
-        except pa.ArrowInvalid:
+        cast = cast_iso(text.filter(pa.array(mask)), absolute)
+        if cast is None:
             continue
         hit = rows[mask]
         stamps.micros[hit] = cast.cast(pa.int64()).to_numpy(zero_copy_only=False)
