@@ -29,17 +29,21 @@ def money_date(entity: str, typed: dict[str, pd.Series], tz: str, index: pd.Inde
     raise KeyError(entity)
 
 
-_RATE_TABLE: list = [None, None]
-"""(fx frame, its sorted rate table): a day's files share one fx frame, prepared once."""
+_RATE_TABLE: tuple[pd.DataFrame, pd.DataFrame] | None = None
+"""(fx frame, its sorted rate table): a day's files share one fx frame (a new frame whenever
+rates are added), so it is prepared once a frame. One tuple, read and replaced whole."""
 
 
 def _rate_table(fx: pd.DataFrame) -> pd.DataFrame:
-    if _RATE_TABLE[0] is not fx:
+    global _RATE_TABLE
+    cached = _RATE_TABLE
+    if cached is None or cached[0] is not fx:
         table = fx.assign(
             d=fx["rate_date"].astype("datetime64[s]"), currency=fx["currency"].astype("str")
         )[["d", "currency", "rate"]]
-        _RATE_TABLE[:] = [fx, table.dropna().sort_values("d", kind="stable")]
-    return _RATE_TABLE[1]
+        cached = (fx, table.dropna().sort_values("d", kind="stable"))
+        _RATE_TABLE = cached
+    return cached[1]
 
 
 def lookup_rates(

@@ -612,6 +612,25 @@ def test_lookup_rates_directly() -> None:
     assert rates.iloc[1] == 1.25 and rates.iloc[2] == 1.0
 
 
+def test_lookup_rates_follows_each_new_fx_frame() -> None:
+    """The prepared rate table is reused only for the same fx frame: rates that arrive later
+    (a new frame, as a day's ingest builds one) are used at once."""
+    dates = pd.Series(pd.to_datetime(["2024-02-20"]))
+    gbp = pd.Series(["GBP"], dtype="str")
+    assert lookup_rates(dates, gbp, FX, "USD").tolist() == [1.25]
+    newer = pd.concat(
+        [
+            FX,
+            pd.DataFrame(
+                {"rate_date": pd.to_datetime(["2024-02-19"]), "currency": ["GBP"], "rate": [1.5]}
+            ),
+        ],
+        ignore_index=True,
+    )
+    assert lookup_rates(dates, gbp, newer, "USD").tolist() == [1.5]
+    assert lookup_rates(dates, gbp, FX, "USD").tolist() == [1.25]
+
+
 # --------------------------------------------------------------------------------------------
 # PII
 # --------------------------------------------------------------------------------------------
